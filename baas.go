@@ -1,0 +1,165 @@
+// Package baas calls 知晓云 (MinCloud) cloud functions from Go, as the
+// official JS SDK's BaaS.invoke does: same request, same answers, same
+// errors, same deadlines.
+//
+// # Calling a function
+//
+// Build one [Client] with [New] and share it; it is safe for concurrent use.
+//
+//	c, err := baas.New(baas.WithClientID("your-client-id"))
+//	res, err := c.Invoke(ctx, "helloWorld", map[string]any{"name": "allen"}, true)
+//	// res.Code == 0, string(res.Data) == `"hello allen"`
+//
+// A [Result] is what the function answered. A function that failed is not a
+// Go error: Result.Code is then non-zero and Result.Error says why, exactly
+// as the official SDK resolves. [Result.Err] turns that into an error, and
+// [InvokeAs] does the common case in one call: invoke, check, decode.
+//
+// An async call (sync false) only queues the job; its Result has Status
+// "ok" and nothing else.
+//
+// # Errors
+//
+// Every error is an [*HError] whose Error text is the official SDK's:
+// "<code>: <text>". Code is the HTTP status when the server refused the
+// call, or one of the SDK codes ([CodeNetwork], [CodeTimeout], ...). The
+// cause stays reachable, so errors.Is(err, context.DeadlineExceeded) holds
+// for a timeout. Bad arguments fail with 605 before anything is sent.
+//
+// # Deadlines and retries
+//
+// A sync call may take 5 s and an async one 300 s, from its start to the
+// last byte of the answer, as on the platform; a shorter deadline on the
+// caller's context wins. A call is sent again only when the function
+// provably did not run: the connection could not be made, or the server
+// answered 429.
+//
+// # Package-level calls
+//
+// [Init] then [Invoke] mirror BaaS.init then BaaS.invoke. Without Init the
+// default client is built from the environment (MINCLOUD_CLIENT_ID,
+// MINCLOUD_HOST, MINCLOUD_ENV_ID, MINCLOUD_AUTH_TOKEN), and inside a cloud
+// function the client carried by the context ([NewContext]) is used, so a
+// function calls its siblings with no set-up.
+package baas
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// Version is the SDK's version, sent in the default User-Agent.
+const Version = "0.1.0"
+
+// invokePath is the Web API endpoint BaaS.invoke posts to.
+const invokePath = "/hserve/v1/cloud-function/job/"
+
+// A Client calls cloud functions of one app. It holds one HTTP client and
+// is safe for concurrent use; build it once with [New] and reuse it.
+type Client struct {
+	cfg     config
+	rc      *resty.Client
+	host    string   // without a trailing slash
+	secrets []string // values never to print
+}
+
+// New builds a Client. A client id is required (602 without one); the
+// host, if set, must be an absolute http or https URL (605 otherwise).
+func New(opts ...Option) (*Client, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if cfg.clientID == "" {
+		return nil, newError(CodeUninitialized, "no client id", nil)
+	}
+	host := cfg.host
+	if host == "" {
+		host = "https://" + cfg.clientID + ".myminapp.com"
+	}
+	u, err := url.Parse(host)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, badParam("host %q is not an absolute http(s) URL", host)
+	}
+	switch {
+	case cfg.syncTimeout <= 0, cfg.asyncTimeout <= 0:
+		return nil, badParam("timeouts must be positive")
+	case cfg.retries < 0:
+		return nil, badParam("retry count must not be negative")
+	case cfg.maxResponseBytes <= 0:
+		return nil, badParam("max response bytes must be positive")
+	}
+
+	hc := cfg.httpClient
+	if hc == nil {
+		hc = &http.Client{Transport: newTransport()}
+	}
+	rc := resty.NewWithClient(hc).
+		SetLogger(discardLogger{}).
+		SetDisableWarn(true).
+		SetHeader("Content-Type", "application/json").
+		SetHeader("X-Hydrogen-Client-ID", cfg.clientID).
+		SetHeader("User-Agent", cfg.userAgent)
+	if cfg.env != "" {
+		rc.SetHeader("X-Hydrogen-Env-ID", cfg.env)
+	}
+	if cfg.authToken != "" {
+		rc.SetHeader("Authorization", "Hydrogen-r1 "+cfg.authToken)
+	}
+	c := &Client{
+		cfg:  cfg,
+		rc:   rc,
+		host: strings.TrimRight(host, "/"),
+	}
+	if cfg.authToken != "" {
+		c.secrets = append(c.secrets, cfg.authToken)
+	}
+	return c, nil
+}
+
+// ClientID returns the app's client id.
+func (c *Client) ClientID() string { return c.cfg.clientID }
+
+// Host returns the API host the client calls, without a trailing slash.
+func (c *Client) Host() string { return c.host }
+
+// newTransport is http.DefaultTransport's setup with a larger idle pool:
+// one busy Client talks to one host from many goroutines, and the default
+// of 2 idle connections per host would make it dial on most calls.
+func newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+	}
+}
+
+// discardLogger silences resty: the SDK logs through slog, and only what
+// it chooses to.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}
+
+var _ resty.Logger = discardLogger{}
+
+// logger returns the configured logger, or nil when debug records would be
+// dropped anyway.
+func (c *Client) debugLogger() *slog.Logger { return c.cfg.logger }

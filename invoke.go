@@ -1,0 +1,363 @@
+package baas
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+)
+
+// Result is what BaaS.invoke resolves with: the function's outcome, or for
+// an async call the acknowledgement that the job was queued.
+//
+// It marshals back to the JSON the platform sent: {"code","data","error"}
+// for a sync call, {"status":"ok"} for an async one, with any other keys
+// the platform added.
+type Result struct {
+	// Code is 0 when the function ran and succeeded; non-zero (1 in
+	// practice) when the function itself failed.
+	Code int `json:"code"`
+	// Data is what the function returned, kept as raw JSON so that nothing
+	// is lost (big numbers, key order). Use [Result.Decode] to read it.
+	Data json.RawMessage `json:"data"`
+	// Error says why the function failed; it is empty ({} on the wire) on
+	// success and nil when the platform sent none.
+	Error *FunctionError `json:"error"`
+	// Status is "ok" for an async call's acknowledgement, else empty.
+	Status string `json:"status,omitempty"`
+	// Extra holds any other top-level keys of the answer (job_id, ...).
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// IsAck reports whether r is an async call's acknowledgement, not a
+// function's outcome.
+func (r *Result) IsAck() bool {
+	return r.Status != "" && r.Code == 0 && r.Data == nil && r.Error == nil
+}
+
+// Err returns nil when the function succeeded, else a *FunctionError
+// holding the platform's error and the code.
+func (r *Result) Err() error {
+	if r.Code == 0 {
+		return nil
+	}
+	fe := FunctionError{}
+	if r.Error != nil {
+		fe = *r.Error
+	}
+	fe.Code = r.Code
+	return &fe
+}
+
+// Decode unmarshals the function's data into v. Data that is absent or
+// null leaves v as it is.
+func (r *Result) Decode(v any) error {
+	if len(r.Data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		return newError(CodeBadParameter, fmt.Sprintf("cannot decode data into %T: %v", v, err), err)
+	}
+	return nil
+}
+
+// MarshalJSON writes r as the platform sent it.
+func (r Result) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	if r.IsAck() {
+		b.WriteString(`"status":`)
+		writeJSON(&b, r.Status)
+	} else {
+		b.WriteString(`"code":`)
+		b.WriteString(strconv.Itoa(r.Code))
+		b.WriteString(`,"data":`)
+		if len(r.Data) == 0 {
+			b.WriteString("null")
+		} else if err := json.Compact(&b, r.Data); err != nil {
+			return nil, err
+		}
+		b.WriteString(`,"error":`)
+		if r.Error == nil {
+			b.WriteString("{}")
+		} else if err := writeJSON(&b, r.Error); err != nil {
+			return nil, err
+		}
+		if r.Status != "" {
+			b.WriteString(`,"status":`)
+			writeJSON(&b, r.Status)
+		}
+	}
+	if err := writeExtra(&b, r.Extra, true); err != nil {
+		return nil, err
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads an answer: a JSON object with code (and data,
+// error) or status; other keys go to Extra.
+func (r *Result) UnmarshalJSON(b []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	if fields == nil {
+		return errors.New("answer is null, not an object")
+	}
+	*r = Result{}
+	_, hasCode := fields["code"]
+	_, hasStatus := fields["status"]
+	if !hasCode && !hasStatus {
+		return errors.New(`answer has neither "code" nor "status"`)
+	}
+	for k, v := range fields {
+		var err error
+		switch k {
+		case "code":
+			err = json.Unmarshal(v, &r.Code)
+		case "data":
+			if !bytes.Equal(v, []byte("null")) {
+				r.Data = v
+			}
+		case "error":
+			err = json.Unmarshal(v, &r.Error)
+		case "status":
+			err = json.Unmarshal(v, &r.Status)
+		default:
+			if r.Extra == nil {
+				r.Extra = make(map[string]json.RawMessage)
+			}
+			r.Extra[k] = v
+		}
+		if err != nil {
+			return fmt.Errorf("key %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// FunctionError is a function's own failure, as the platform reports it in
+// Result.Error. It is not an [HError]: the call itself worked.
+type FunctionError struct {
+	// Code is the Result's code; set by [Result.Err], not sent by the
+	// platform inside the error.
+	Code int `json:"-"`
+	// Message is the error's text (an Error's message, or the string the
+	// function passed to callback).
+	Message string `json:"message,omitempty"`
+	// Type is the JS error's class, e.g. "SyntaxError".
+	Type string `json:"type,omitempty"`
+	// Stack is the JS stack trace, when sent.
+	Stack string `json:"stack,omitempty"`
+	// Extra holds any other keys the platform sent.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// Error returns the function's message.
+func (e *FunctionError) Error() string {
+	switch {
+	case e.Message != "":
+		return e.Message
+	case e.Type != "":
+		return e.Type
+	}
+	return "cloud function failed with code " + strconv.Itoa(e.Code)
+}
+
+// IsZero reports whether e carries nothing, as the {} sent on success.
+func (e *FunctionError) IsZero() bool {
+	return e == nil || (e.Message == "" && e.Type == "" && e.Stack == "" && len(e.Extra) == 0)
+}
+
+// MarshalJSON writes e with its extra keys.
+func (e FunctionError) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	first := true
+	for _, kv := range [...]struct{ k, v string }{{"message", e.Message}, {"type", e.Type}, {"stack", e.Stack}} {
+		if kv.v == "" {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		writeJSON(&b, kv.k)
+		b.WriteByte(':')
+		writeJSON(&b, kv.v)
+	}
+	if err := writeExtra(&b, e.Extra, !first); err != nil {
+		return nil, err
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads the platform's error object; a bare string, which a
+// function may pass to its callback, becomes the message.
+func (e *FunctionError) UnmarshalJSON(b []byte) error {
+	*e = FunctionError{}
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &e.Message)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	for k, v := range fields {
+		var dst *string
+		switch k {
+		case "message":
+			dst = &e.Message
+		case "type":
+			dst = &e.Type
+		case "stack":
+			dst = &e.Stack
+		}
+		if dst != nil && json.Unmarshal(v, dst) == nil {
+			continue
+		}
+		// A key that is not a string where one is expected is kept as sent.
+		if e.Extra == nil {
+			e.Extra = make(map[string]json.RawMessage)
+		}
+		e.Extra[k] = v
+	}
+	return nil
+}
+
+// writeJSON appends v as JSON without HTML escaping, as JSON.stringify
+// writes it.
+func writeJSON(b *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	b.Truncate(b.Len() - 1) // Encode's newline
+	return nil
+}
+
+// writeExtra appends extra's keys in sorted order, each preceded by a comma
+// when comma is set or it is not the first.
+func writeExtra(b *bytes.Buffer, extra map[string]json.RawMessage, comma bool) error {
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if comma {
+			b.WriteByte(',')
+		}
+		comma = true
+		writeJSON(b, k)
+		b.WriteByte(':')
+		if err := json.Compact(b, extra[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bufPool recycles request bodies.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// encodeJob writes the body BaaS.invoke sends, keys in its order:
+// {"function_name":name,"sync":sync,"data":params}, data left out when
+// params is nil as the official SDK leaves it out for undefined.
+func encodeJob(b *bytes.Buffer, name string, params any, sync bool) error {
+	b.WriteString(`{"function_name":`)
+	writeJSON(b, name)
+	b.WriteString(`,"sync":`)
+	b.WriteString(strconv.FormatBool(sync))
+	if params != nil {
+		b.WriteString(`,"data":`)
+		if err := writeJSON(b, params); err != nil {
+			return badParam("params cannot be encoded as JSON: %w", err)
+		}
+	}
+	b.WriteByte('}')
+	return nil
+}
+
+// Invoke calls the cloud function name with params, as BaaS.invoke does,
+// and returns what it answered.
+//
+// With sync true it waits for the function (5 s at most by default) and
+// the Result holds its code, data and error; a failed function is a Result
+// with a non-zero Code, not an error. With sync false the job is only
+// queued (300 s deadline) and the Result has Status "ok".
+//
+// params may be nil (no data is sent), any value encoding/json accepts, or
+// a json.RawMessage sent as it is. An empty name or params JSON cannot
+// encode fail with 605 and send nothing.
+func (c *Client) Invoke(ctx context.Context, name string, params any, sync bool) (*Result, error) {
+	ans, err := c.invoke(ctx, name, params, sync)
+	if err != nil {
+		return nil, err
+	}
+	return ans.result, nil
+}
+
+// invoked is an answer and the Result decoded from it.
+type invoked struct {
+	*answer
+	result *Result
+}
+
+func (c *Client) invoke(ctx context.Context, name string, params any, sync bool) (*invoked, error) {
+	if name == "" {
+		return nil, newError(CodeBadParameter, "", nil)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := encodeJob(buf, name, params, sync); err != nil {
+		return nil, err
+	}
+	timeout := c.cfg.syncTimeout
+	if !sync {
+		timeout = c.cfg.asyncTimeout
+	}
+	ans, err := c.send(ctx, &exchange{fn: name, method: "POST", path: invokePath, body: buf.Bytes(), timeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	res := new(Result)
+	if err := json.Unmarshal(ans.body, res); err != nil {
+		return nil, unexpectedBody(ans.status, ans.header, ans.body, c.secrets, err)
+	}
+	return &invoked{answer: ans, result: res}, nil
+}
+
+// InvokeAs calls the function synchronously and decodes its data into a T.
+// A function failure (code non-zero) is returned as a *FunctionError, so a
+// nil error means the function ran and succeeded. A nil client means the
+// default client, as the package-level [Invoke].
+func InvokeAs[T any](ctx context.Context, c *Client, name string, params any) (T, error) {
+	var out T
+	var res *Result
+	var err error
+	if c == nil {
+		res, err = Invoke(ctx, name, params, true)
+	} else {
+		res, err = c.Invoke(ctx, name, params, true)
+	}
+	if err != nil {
+		return out, err
+	}
+	if err := res.Err(); err != nil {
+		return out, err
+	}
+	err = res.Decode(&out)
+	return out, err
+}

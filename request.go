@@ -1,0 +1,200 @@
+package baas
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// errorBodyCap bounds how much of a failed answer is read: enough for any
+// error_msg, never a whole runaway page.
+const errorBodyCap = 64 << 10
+
+// exchange is one call's request, sent by [Client.send].
+type exchange struct {
+	fn      string // the function, for logs
+	method  string
+	path    string
+	body    []byte
+	timeout time.Duration
+}
+
+// answer is a 2xx answer read in full.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// send is the one place requests go out. It applies the deadline from the
+// start of the call to the last byte of the answer, retries only what
+// provably did not run, logs one record per attempt, and turns every
+// failure into an *HError (a non-2xx answer included: resty does not).
+func (c *Client) send(ctx context.Context, ex *exchange) (*answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, ex.timeout)
+	defer cancel()
+
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		ans, retryAfter, err := c.attempt(ctx, ex)
+		c.logAttempt(ctx, ex, attempt, start, ans, err)
+		if err == nil {
+			return ans, nil
+		}
+		if retryAfter < 0 || attempt > c.cfg.retries {
+			return nil, err
+		}
+		if !sleep(ctx, backoff(attempt, retryAfter)) {
+			// The deadline comes before the next try could end: the last
+			// failure is the honest answer.
+			return nil, err
+		}
+	}
+}
+
+// attempt sends once. retryAfter is negative when the call must not be sent
+// again, else the least wait before the next try.
+func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryAfter time.Duration, err error) {
+	resp, err := c.rc.R().
+		SetContext(ctx).
+		SetBody(bytes.NewReader(ex.body)).
+		SetDoNotParseResponse(true).
+		Execute(ex.method, c.host+ex.path)
+	if err != nil {
+		if ctx.Err() == nil && neverConnected(err) {
+			return nil, 0, transportError(ctx, err)
+		}
+		return nil, -1, transportError(ctx, err)
+	}
+	raw := resp.RawResponse
+	defer raw.Body.Close()
+
+	if raw.StatusCode < 200 || raw.StatusCode > 299 {
+		body, rerr := readCapped(raw.Body, raw.ContentLength, errorBodyCap, true)
+		if rerr != nil && !errors.Is(rerr, errTooLarge) {
+			return nil, -1, transportError(ctx, rerr)
+		}
+		he := httpError(raw, body, rerr != nil, c.secrets)
+		if raw.StatusCode == http.StatusTooManyRequests {
+			return nil, parseRetryAfter(raw.Header.Get("Retry-After")), he
+		}
+		return nil, -1, he
+	}
+
+	body, err := readCapped(raw.Body, raw.ContentLength, c.cfg.maxResponseBytes, false)
+	if errors.Is(err, errTooLarge) {
+		return nil, -1, &HError{
+			Code:       raw.StatusCode,
+			StatusCode: raw.StatusCode,
+			Message:    "response too large: more than " + strconv.FormatInt(c.cfg.maxResponseBytes, 10) + " bytes (HTTP " + strconv.Itoa(raw.StatusCode) + ")",
+			err:        err,
+		}
+	}
+	if err != nil {
+		return nil, -1, transportError(ctx, err)
+	}
+	return &answer{status: raw.StatusCode, header: raw.Header, body: body}, 0, nil
+}
+
+var errTooLarge = errors.New("response body exceeds the size cap")
+
+// readCapped reads r to its end, failing with errTooLarge past limit bytes
+// without holding more than limit+1 of them. With truncate, it returns the
+// first limit bytes and errTooLarge instead.
+func readCapped(r io.Reader, contentLength, limit int64, truncate bool) ([]byte, error) {
+	if contentLength > limit && !truncate {
+		return nil, errTooLarge
+	}
+	size := contentLength
+	if size < 0 || size > limit {
+		size = 512
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+1))
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return buf.Bytes()[:limit], errTooLarge
+	}
+	return buf.Bytes(), nil
+}
+
+// neverConnected reports whether the request provably never reached a
+// server: the name did not resolve or the connection was refused.
+func neverConnected(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+// backoff is the wait before try attempt+1: exponential from 100 ms with
+// full jitter, capped at 2 s, and never less than the server asked for.
+func backoff(attempt int, atLeast time.Duration) time.Duration {
+	ceil := 100 * time.Millisecond << min(attempt-1, 5)
+	ceil = min(ceil, 2*time.Second)
+	d := ceil/2 + rand.N(ceil/2+1)
+	return max(d, atLeast)
+}
+
+// parseRetryAfter reads a Retry-After given in seconds; other forms count
+// as no hint.
+func parseRetryAfter(v string) time.Duration {
+	secs, err := strconv.Atoi(v)
+	if err != nil || secs < 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
+}
+
+// sleep waits d, or returns false at once when the context would end first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// logAttempt writes the attempt's one debug record. Nothing in it can hold
+// a secret: the error texts are built redacted.
+func (c *Client) logAttempt(ctx context.Context, ex *exchange, attempt int, start time.Time, ans *answer, err error) {
+	l := c.cfg.logger
+	if l == nil || !l.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	status := 0
+	if ans != nil {
+		status = ans.status
+	}
+	var he *HError
+	if errors.As(err, &he) {
+		status = he.StatusCode
+	}
+	attrs := []slog.Attr{
+		slog.String("function", ex.fn),
+		slog.Int("status", status),
+		slog.Int("attempt", attempt),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	l.LogAttrs(ctx, slog.LevelDebug, "baas: call", attrs...)
+}
