@@ -63,10 +63,12 @@ const invokePath = "/hserve/v1/cloud-function/job/"
 // A Client calls cloud functions of one app. It holds one HTTP client and
 // is safe for concurrent use; build it once with [New] and reuse it.
 type Client struct {
-	cfg     config
-	rc      *resty.Client
-	host    string   // without a trailing slash
-	secrets []string // values never to print
+	cfg  config
+	rc   *resty.Client
+	host string // without a trailing slash
+	// invokeURL is host + invokePath, built once.
+	invokeURL string
+	secrets   []string // values never to print
 }
 
 // New builds a Client. A client id is required (602 without one); the
@@ -106,6 +108,8 @@ func New(opts ...Option) (*Client, error) {
 		SetLogger(discardLogger{}).
 		SetDisableWarn(true).
 		SetHeader("Content-Type", "application/json").
+		// What the official SDK's HTTP client (axios) accepts.
+		SetHeader("Accept", "application/json, text/plain, */*").
 		SetHeader("X-Hydrogen-Client-ID", cfg.clientID).
 		SetHeader("User-Agent", cfg.userAgent)
 	if cfg.env != "" {
@@ -119,6 +123,7 @@ func New(opts ...Option) (*Client, error) {
 		rc:   rc,
 		host: strings.TrimRight(host, "/"),
 	}
+	c.invokeURL = c.host + invokePath
 	if cfg.authToken != "" {
 		c.secrets = append(c.secrets, cfg.authToken)
 	}

@@ -102,18 +102,41 @@ func (r Result) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads an answer: a JSON object with code (and data,
 // error) or status; other keys go to Extra.
 func (r *Result) UnmarshalJSON(b []byte) error {
+	return decodeResult(b, r)
+}
+
+// resultWire is Result without its methods, for encoding/json to fill.
+type resultWire Result
+
+// decodeResult fills r from an answer. Answers holding only the protocol's
+// keys, the common case, take one pass of encoding/json; others go through
+// a map so that their extra keys are kept.
+func decodeResult(b []byte, r *Result) error {
+	*r = Result{}
+	keys, ok := topLevelKeys(b)
+	if !ok {
+		return errors.New("answer is not a JSON object")
+	}
+	if keys&keyOther == 0 {
+		if err := json.Unmarshal(b, (*resultWire)(r)); err != nil {
+			return err
+		}
+		if bytes.Equal(r.Data, []byte("null")) {
+			r.Data = nil
+		}
+	} else if err := decodeResultSlow(b, r); err != nil {
+		return err
+	}
+	if keys&(keyCode|keyStatus) == 0 {
+		return errors.New(`answer has neither "code" nor "status"`)
+	}
+	return nil
+}
+
+func decodeResultSlow(b []byte, r *Result) error {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(b, &fields); err != nil {
 		return err
-	}
-	if fields == nil {
-		return errors.New("answer is null, not an object")
-	}
-	*r = Result{}
-	_, hasCode := fields["code"]
-	_, hasStatus := fields["status"]
-	if !hasCode && !hasStatus {
-		return errors.New(`answer has neither "code" nor "status"`)
 	}
 	for k, v := range fields {
 		var err error
@@ -139,6 +162,67 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// The keys topLevelKeys reports.
+const (
+	keyCode = 1 << iota
+	keyStatus
+	keyOther // any key but code, data, error and status
+)
+
+// topLevelKeys reports which keys the object b has at its top level, and
+// false when b does not start as an object. It trusts b to be valid JSON
+// (the decoder checks that); a key written with escapes counts as other,
+// which only sends it down the exact, slower path.
+func topLevelKeys(b []byte) (keys int, ok bool) {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || b[0] != '{' {
+		return 0, false
+	}
+	depth, inString, wantKey, keyStart := 0, false, false, -1
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+				keyStart = -2 // escaped: not compared
+			case '"':
+				inString = false
+				if keyStart >= 0 {
+					switch string(b[keyStart:i]) {
+					case "code":
+						keys |= keyCode
+					case "status":
+						keys |= keyStatus
+					case "data", "error":
+					default:
+						keys |= keyOther
+					}
+				} else if keyStart == -2 {
+					keys |= keyOther
+				}
+				keyStart = -1
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+			if depth == 1 && wantKey {
+				keyStart, wantKey = i+1, false
+			}
+		case '{', '[':
+			depth++
+			wantKey = depth == 1
+		case '}', ']':
+			depth--
+		case ',':
+			wantKey = depth == 1
+		}
+	}
+	return keys, true
 }
 
 // FunctionError is a function's own failure, as the platform reports it in
@@ -202,6 +286,9 @@ func (e FunctionError) MarshalJSON() ([]byte, error) {
 // function may pass to its callback, becomes the message.
 func (e *FunctionError) UnmarshalJSON(b []byte) error {
 	*e = FunctionError{}
+	if bytes.Equal(b, []byte("{}")) { // success, the common case
+		return nil
+	}
 	if len(b) > 0 && b[0] == '"' {
 		return json.Unmarshal(b, &e.Message)
 	}
@@ -243,6 +330,20 @@ func writeJSON(b *bytes.Buffer, v any) error {
 	return nil
 }
 
+// writeString appends s as a JSON string, directly when it needs no
+// escaping (a function name, nearly always).
+func writeString(b *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			writeJSON(b, s)
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
+}
+
 // writeExtra appends extra's keys in sorted order, each preceded by a comma
 // when comma is set or it is not the first.
 func writeExtra(b *bytes.Buffer, extra map[string]json.RawMessage, comma bool) error {
@@ -273,7 +374,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // params is nil as the official SDK leaves it out for undefined.
 func encodeJob(b *bytes.Buffer, name string, params any, sync bool) error {
 	b.WriteString(`{"function_name":`)
-	writeJSON(b, name)
+	writeString(b, name)
 	b.WriteString(`,"sync":`)
 	b.WriteString(strconv.FormatBool(sync))
 	if params != nil {
@@ -298,22 +399,14 @@ func encodeJob(b *bytes.Buffer, name string, params any, sync bool) error {
 // a json.RawMessage sent as it is. An empty name or params JSON cannot
 // encode fail with 605 and send nothing.
 func (c *Client) Invoke(ctx context.Context, name string, params any, sync bool) (*Result, error) {
-	ans, err := c.invoke(ctx, name, params, sync)
-	if err != nil {
-		return nil, err
-	}
-	return ans.result, nil
+	res, _, err := c.invoke(ctx, name, params, sync)
+	return res, err
 }
 
-// invoked is an answer and the Result decoded from it.
-type invoked struct {
-	*answer
-	result *Result
-}
-
-func (c *Client) invoke(ctx context.Context, name string, params any, sync bool) (*invoked, error) {
+// invoke is Invoke, also returning the answer it decoded.
+func (c *Client) invoke(ctx context.Context, name string, params any, sync bool) (*Result, *answer, error) {
 	if name == "" {
-		return nil, newError(CodeBadParameter, "", nil)
+		return nil, nil, newError(CodeBadParameter, "", nil)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -322,21 +415,21 @@ func (c *Client) invoke(ctx context.Context, name string, params any, sync bool)
 	buf.Reset()
 	defer bufPool.Put(buf)
 	if err := encodeJob(buf, name, params, sync); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	timeout := c.cfg.syncTimeout
 	if !sync {
 		timeout = c.cfg.asyncTimeout
 	}
-	ans, err := c.send(ctx, &exchange{fn: name, method: "POST", path: invokePath, body: buf.Bytes(), timeout: timeout})
+	ans, err := c.send(ctx, exchange{fn: name, method: "POST", url: c.invokeURL, body: buf.Bytes(), timeout: timeout})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res := new(Result)
-	if err := json.Unmarshal(ans.body, res); err != nil {
-		return nil, unexpectedBody(ans.status, ans.header, ans.body, c.secrets, err)
+	if err := decodeResult(ans.body, res); err != nil {
+		return nil, nil, unexpectedBody(ans.status, ans.header, ans.body, c.secrets, err)
 	}
-	return &invoked{answer: ans, result: res}, nil
+	return res, ans, nil
 }
 
 // InvokeAs calls the function synchronously and decodes its data into a T.

@@ -20,9 +20,9 @@ type Response struct {
 //
 // Deprecated: use Invoke.
 func (c *Client) InvokeFunction(ctx context.Context, name string, params any, sync bool) (*Response, error) {
-	ans, err := c.invoke(ctx, name, params, sync)
+	res, ans, err := c.invoke(ctx, name, params, sync)
 	if err != nil {
 		return nil, err
 	}
-	return &Response{StatusCode: ans.status, Header: ans.header, Body: ans.body, Data: ans.result}, nil
+	return &Response{StatusCode: ans.status, Header: ans.header, Body: ans.body, Data: res}, nil
 }

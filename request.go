@@ -21,7 +21,7 @@ const errorBodyCap = 64 << 10
 type exchange struct {
 	fn      string // the function, for logs
 	method  string
-	path    string
+	url     string
 	body    []byte
 	timeout time.Duration
 }
@@ -37,14 +37,19 @@ type answer struct {
 // start of the call to the last byte of the answer, retries only what
 // provably did not run, logs one record per attempt, and turns every
 // failure into an *HError (a non-2xx answer included: resty does not).
-func (c *Client) send(ctx context.Context, ex *exchange) (*answer, error) {
-	ctx, cancel := context.WithTimeout(ctx, ex.timeout)
-	defer cancel()
+func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
+	// A caller's earlier deadline already bounds the call; a context of
+	// our own would only cost allocations.
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > ex.timeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, ex.timeout)
+		defer cancel()
+	}
 
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		ans, retryAfter, err := c.attempt(ctx, ex)
-		c.logAttempt(ctx, ex, attempt, start, ans, err)
+		ans, retryAfter, err := c.attempt(ctx, &ex)
+		c.logAttempt(ctx, &ex, attempt, start, ans, err)
 		if err == nil {
 			return ans, nil
 		}
@@ -66,7 +71,7 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryA
 		SetContext(ctx).
 		SetBody(bytes.NewReader(ex.body)).
 		SetDoNotParseResponse(true).
-		Execute(ex.method, c.host+ex.path)
+		Execute(ex.method, ex.url)
 	if err != nil {
 		if ctx.Err() == nil && neverConnected(err) {
 			return nil, 0, transportError(ctx, err)
@@ -116,15 +121,29 @@ func readCapped(r io.Reader, contentLength, limit int64, truncate bool) ([]byte,
 	if size < 0 || size > limit {
 		size = 512
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+1))
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
+	// One byte more than expected, so that the end is seen without a
+	// second buffer.
+	buf := make([]byte, 0, size+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := buf[len(buf):cap(buf)]
+		if over := int64(len(buf)) + int64(len(room)) - (limit + 1); over > 0 {
+			room = room[:int64(len(room))-over]
+		}
+		n, err := r.Read(room)
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return buf[:limit], errTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if n > limit {
-		return buf.Bytes()[:limit], errTooLarge
-	}
-	return buf.Bytes(), nil
 }
 
 // neverConnected reports whether the request provably never reached a
