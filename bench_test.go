@@ -29,8 +29,11 @@ func benchServer(b *testing.B) *httptest.Server {
 	return srv
 }
 
-// bareInvoke is what a hand-written client does: encode, post, read, decode.
+// bareInvoke is what a hand-written client does for the same call: encode,
+// post under the platform's 5 s deadline, read, decode.
 func bareInvoke(ctx context.Context, hc *http.Client, url string, params any) (*Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, DefaultSyncTimeout)
+	defer cancel()
 	body, err := json.Marshal(struct {
 		FunctionName string `json:"function_name"`
 		Sync         bool   `json:"sync"`

@@ -1,0 +1,197 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/mincloud-go/baas/function"
+)
+
+// Paths the emulator serves.
+const (
+	pathInvoke = "/hserve/v1/cloud-function/job/"
+)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(pathInvoke, s.handleInvoke)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "Not found: "+r.URL.Path)
+	})
+	return cors(mux)
+}
+
+// cors lets the official JS SDK call the emulator from a browser page.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		if origin := r.Header.Get("Origin"); origin != "" {
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Vary", "Origin")
+		} else {
+			h.Set("Access-Control-Allow-Origin", "*")
+		}
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
+			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+				h.Set("Access-Control-Allow-Headers", req)
+			} else {
+				h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, X-Hydrogen-Client-ID, X-Hydrogen-Env-ID, "+
+					"X-Hydrogen-Client-Version, X-Hydrogen-Client-Platform, X-Hydrogen-Client-SDK-Type")
+			}
+			h.Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// writeError answers as the platform does: {"status":"error","error_msg":...}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	b, _ := json.Marshal(struct {
+		Status   string `json:"status"`
+		ErrorMsg string `json:"error_msg"`
+	}{"error", msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// writeJSON answers 200 with body.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// jobRequest is the invoke body.
+type jobRequest struct {
+	FunctionName *string        `json:"function_name"`
+	Data         json.RawMessage `json:"data"`
+	Sync         *bool           `json:"sync"`
+}
+
+// handleInvoke serves POST /hserve/v1/cloud-function/job/.
+func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST, OPTIONS")
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method %q not allowed.", r.Method))
+		return
+	}
+	switch id := r.Header.Get("X-Hydrogen-Client-ID"); {
+	case id == "":
+		writeError(w, http.StatusUnauthorized, "Authentication credentials were not provided: X-Hydrogen-Client-ID is missing.")
+		return
+	case id != s.ClientID:
+		writeError(w, http.StatusUnauthorized, "Invalid client id.")
+		return
+	}
+	source := SourceSDK
+	if key := r.Header.Get(callerHeader); key != "" && key == s.callerKey {
+		source = SourceCloudFunction
+	}
+	var user *function.User
+	if auth := r.Header.Get("Authorization"); auth != "" && source == SourceSDK {
+		tok, ok := strings.CutPrefix(auth, "Hydrogen-r1 ")
+		s.mu.Lock()
+		u, known := s.users[tok]
+		s.mu.Unlock()
+		if !ok || !known {
+			writeError(w, http.StatusUnauthorized, "Invalid token.")
+			return
+		}
+		user = &u
+	}
+	req, ok := s.readJobRequest(w, r)
+	if !ok {
+		return
+	}
+	s.startJob(w, r, source, *req.FunctionName, req.Data, req.Sync == nil || *req.Sync, user)
+}
+
+// readJobRequest reads and checks the body, answering the error itself.
+func (s *Server) readJobRequest(w http.ResponseWriter, r *http.Request) (*jobRequest, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: the limit is %d bytes.", s.cfg.maxBodyBytes))
+		return nil, false
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "Cannot read the request body.")
+		return nil, false
+	}
+	var req jobRequest
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &req) != nil {
+		writeError(w, http.StatusBadRequest, "The request body must be a JSON object.")
+		return nil, false
+	}
+	if req.FunctionName == nil || *req.FunctionName == "" {
+		writeError(w, http.StatusBadRequest, "function_name is required.")
+		return nil, false
+	}
+	return &req, true
+}
+
+// startJob runs the function: to its end for a sync call, into the queue
+// for an async one.
+func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name string, data json.RawMessage, sync bool, user *function.User) {
+	s.mu.Lock()
+	h, ok := s.functions[name]
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
+		return
+	}
+	limit := s.cfg.syncTimeout
+	if !sync {
+		limit = s.cfg.asyncTimeout
+	}
+	ev := &function.Event{
+		Data:            data,
+		EventType:       source,
+		MemoryLimitInMB: s.cfg.memoryLimitInMB,
+		MiniappID:       s.cfg.miniappID,
+		TimeLimitInMS:   limit.Milliseconds(),
+		Request: &function.Request{
+			Meta: function.Meta{IPAddress: remoteIP(r), UserAgent: r.UserAgent()},
+			User: user,
+		},
+	}
+	if envID := r.Header.Get("X-Hydrogen-Env-ID"); envID != "" {
+		ev.Env = &function.Env{ID: envID, Name: s.cfg.envNames[envID]}
+	}
+	j := s.newJob(name, source, sync, h, ev)
+	if !sync {
+		s.enqueue(j)
+		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
+		return
+	}
+	res := s.runSync(r.Context(), j)
+	if res == nil {
+		writeError(w, http.StatusBadRequest, "Cloud function schedule failed")
+		return
+	}
+	body, err := res.MarshalJSON() // json.Marshal would escape HTML, JSON.stringify does not
+	if err != nil { // the handler's data was checked when encoded
+		writeError(w, http.StatusInternalServerError, "cannot encode the result")
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
