@@ -133,6 +133,10 @@ func New(opts ...Option) (*Client, error) {
 // ClientID returns the app's client id.
 func (c *Client) ClientID() string { return c.cfg.clientID }
 
+// CloseIdleConnections closes the client's idle keep-alive connections.
+// A long-lived program never needs it; a test counting goroutines may.
+func (c *Client) CloseIdleConnections() { c.rc.GetClient().CloseIdleConnections() }
+
 // Host returns the API host the client calls, without a trailing slash.
 func (c *Client) Host() string { return c.host }
 
