@@ -73,7 +73,7 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 // jobRequest is the invoke body.
 type jobRequest struct {
-	FunctionName *string        `json:"function_name"`
+	FunctionName *string         `json:"function_name"`
 	Data         json.RawMessage `json:"data"`
 	Sync         *bool           `json:"sync"`
 }
@@ -181,7 +181,7 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 		return
 	}
 	body, err := res.MarshalJSON() // json.Marshal would escape HTML, JSON.stringify does not
-	if err != nil { // the handler's data was checked when encoded
+	if err != nil {                // the handler's data was checked when encoded
 		writeError(w, http.StatusInternalServerError, "cannot encode the result")
 		return
 	}
