@@ -81,7 +81,7 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	if cfg.clientID == "" {
-		return nil, newError(CodeUninitialized, "no client id", nil)
+		return nil, newError(CodeUninitialized, "", nil) // the official text, exactly
 	}
 	host := cfg.host
 	if host == "" {

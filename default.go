@@ -52,7 +52,7 @@ func Default() (*Client, error) {
 		return defaults.fromEnv, nil
 	}
 	if env[0] == "" {
-		return nil, newError(CodeUninitialized, "call baas.Init or set "+EnvClientID, nil)
+		return nil, newError(CodeUninitialized, "", nil) // neither Init nor MINCLOUD_CLIENT_ID
 	}
 	c, err := New(WithClientID(env[0]), WithHost(env[1]), WithEnv(env[2]), WithAuthToken(env[3]))
 	if err != nil {

@@ -65,6 +65,16 @@ func (r *Result) Decode(v any) error {
 	return nil
 }
 
+// String returns r as JSON, as JSON.stringify would print what BaaS.invoke
+// resolved with. Unlike json.Marshal, it leaves <, > and & unescaped.
+func (r *Result) String() string {
+	b, err := r.MarshalJSON()
+	if err != nil {
+		return fmt.Sprintf("<invalid Result: %v>", err)
+	}
+	return string(b)
+}
+
 // MarshalJSON writes r as the platform sent it.
 func (r Result) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer

@@ -538,7 +538,7 @@ func TestNew(t *testing.T) {
 	t.Parallel()
 	_, err := New()
 	assert.Equal(t, CodeUninitialized, asHError(t, err).Code)
-	assert.True(t, strings.HasPrefix(err.Error(), "602: uninitialized"))
+	assert.EqualError(t, err, "602: uninitialized")
 	for _, host := range []string{"example.com", "ftp://example.com", "/relative", "http://", "::bad"} {
 		_, err := New(WithClientID("x"), WithHost(host))
 		assert.Equal(t, CodeBadParameter, asHError(t, err).Code, host)
