@@ -44,7 +44,6 @@
 package baas
 
 import (
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -168,7 +167,3 @@ func (discardLogger) Warnf(string, ...any)  {}
 func (discardLogger) Debugf(string, ...any) {}
 
 var _ resty.Logger = discardLogger{}
-
-// logger returns the configured logger, or nil when debug records would be
-// dropped anyway.
-func (c *Client) debugLogger() *slog.Logger { return c.cfg.logger }

@@ -78,6 +78,7 @@ func (r *Result) String() string {
 // MarshalJSON writes r as the platform sent it.
 func (r Result) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(len(r.Data) + 48)
 	b.WriteByte('{')
 	if r.IsAck() {
 		b.WriteString(`"status":`)
@@ -92,7 +93,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 			return nil, err
 		}
 		b.WriteString(`,"error":`)
-		if r.Error == nil {
+		if r.Error.IsZero() {
 			b.WriteString("{}")
 		} else if err := writeJSON(&b, r.Error); err != nil {
 			return nil, err

@@ -67,6 +67,7 @@ func TestHelloWorldAsTheSeedShows(t *testing.T) {
 	out, err := json.Marshal(res)
 	require.NoError(t, err)
 	assert.Equal(t, `{"code":0,"data":"hello allen","error":{}}`, string(out))
+	assert.Equal(t, []string{"helloWorld"}, srv.Functions())
 
 	jobs := srv.Jobs()
 	require.Len(t, jobs, 1)
@@ -128,9 +129,8 @@ func TestFunctionFailures(t *testing.T) {
 		return nil, &function.Error{Message: "bad name", Type: "TypeError"}
 	})
 	srv.Register("panics", func(ctx context.Context, ev *function.Event) (any, error) {
-		var m map[string]int
-		m["x"] = 1 // a nil map: panics
-		return nil, nil
+		var items []int
+		return items[3], nil // index out of range: panics
 	})
 	srv.Register("unencodable", func(ctx context.Context, ev *function.Event) (any, error) {
 		return make(chan int), nil
@@ -138,7 +138,7 @@ func TestFunctionFailures(t *testing.T) {
 	cases := []struct{ fn, typ, msg string }{
 		{"fails", "Error", "boom"},
 		{"typed", "TypeError", "bad name"},
-		{"panics", "PanicError", "assignment to entry in nil map"},
+		{"panics", "PanicError", "index out of range"},
 		{"unencodable", "TypeError", "cannot be encoded as JSON"},
 	}
 	for _, tc := range cases {

@@ -8,7 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"github.com/mincloud-go/baas"
 
 	"github.com/mincloud-go/baas/function"
 )
@@ -53,20 +56,22 @@ func cors(next http.Handler) http.Handler {
 	})
 }
 
+// jsonContentType is shared by every answer; nothing changes it.
+var jsonContentType = []string{"application/json"}
+
 // writeError answers as the platform does: {"status":"error","error_msg":...}.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	b, _ := json.Marshal(struct {
 		Status   string `json:"status"`
 		ErrorMsg string `json:"error_msg"`
 	}{"error", msg})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(b)
+	writeJSON(w, status, b)
 }
 
-// writeJSON answers 200 with body.
+// writeJSON answers with body.
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -118,7 +123,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 
 // readJobRequest reads and checks the body, answering the error itself.
 func (s *Server) readJobRequest(w http.ResponseWriter, r *http.Request) (*jobRequest, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.maxBodyBytes), r.ContentLength, s.cfg.maxBodyBytes)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: the limit is %d bytes.", s.cfg.maxBodyBytes))
@@ -175,17 +180,37 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
 		return
 	}
-	res := s.runSync(r.Context(), j)
-	if res == nil {
+	answer := func(res *baas.Result, early bool) {
+		body, err := res.MarshalJSON() // json.Marshal would escape HTML; JSON.stringify does not
+		if err != nil {                // cannot happen: the handler's data was encoded once already
+			writeError(w, http.StatusInternalServerError, "cannot encode the result")
+			return
+		}
+		if early {
+			// The handler runs on and holds this connection: send the whole
+			// answer now, and tell the client not to reuse the connection.
+			w.Header().Set("Connection", "close")
+		}
+		writeJSON(w, http.StatusOK, body)
+		if early {
+			http.NewResponseController(w).Flush()
+		}
+	}
+	if !s.runSync(r.Context(), j, answer) {
 		writeError(w, http.StatusBadRequest, "Cloud function schedule failed")
-		return
 	}
-	body, err := res.MarshalJSON() // json.Marshal would escape HTML, JSON.stringify does not
-	if err != nil {                // the handler's data was checked when encoded
-		writeError(w, http.StatusInternalServerError, "cannot encode the result")
-		return
+}
+
+// readBody reads a body whose length is known into one buffer of that size.
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 || length > limit {
+		return io.ReadAll(r)
 	}
-	writeJSON(w, http.StatusOK, body)
+	buf := make([]byte, length)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 func remoteIP(r *http.Request) string {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -64,9 +65,10 @@ type job struct {
 	mu  sync.Mutex
 	rec Job
 
-	event *function.Event
+	event *function.Event // dropped when the job ends
 	h     function.Handler
 	srv   *Server
+	logh  logHandler // the job's log, kept here to save an allocation per job
 }
 
 func (j *job) snapshot() Job {
@@ -94,6 +96,7 @@ func (j *job) finish(status string, res *baas.Result) bool {
 	j.rec.Status = status
 	j.rec.FinishedAt = time.Now()
 	j.rec.Result = res
+	j.event, j.h = nil, nil // a record outlives its run: keep only what it shows
 	j.mu.Unlock()
 	j.srv.jobEnded()
 	return true
@@ -108,43 +111,54 @@ func (j *job) appendLog(line string) {
 	}
 }
 
-// run runs the handler under the job's deadline and ends the job with its
-// outcome. release is called when the handler has returned, even if the
-// job ended before (a handler that ignores its context keeps its slot).
-func (j *job) run(timeout time.Duration, release func()) *baas.Result {
+// run runs the handler on the calling goroutine under the job's deadline
+// and ends the job with its outcome. If the deadline passes, or the
+// emulator closes, before the handler returns, the job ends at that moment
+// and answer is called then, from another goroutine, while the handler
+// runs on; run itself returns only once the handler has. answer, when not
+// nil, is called exactly once, and never after run has returned.
+func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early bool)) {
 	s := j.srv
+	j.mu.Lock()
+	h, ev := j.h, j.event
+	j.logh.job = j
+	j.mu.Unlock()
 	ctx, cancel := context.WithTimeout(s.ctx, timeout)
-	ctx = function.WithLogger(ctx, slog.New(&logHandler{job: j}))
-	ctx = baas.NewContext(ctx, s.innerClient(j.event.Env))
+	defer cancel()
+	ctx = function.WithLogger(ctx, slog.New(&j.logh))
+	ctx = baas.NewContext(ctx, s.innerClient(ev.Env))
 	j.start()
 
-	done := make(chan *baas.Result, 1)
-	s.handlers.Add(1)
-	go func() {
-		defer s.handlers.Done()
-		defer release()
-		defer cancel()
-		done <- callHandler(ctx, j.h, j.event)
-	}()
-
-	var res *baas.Result
-	status := StatusFulfilled
-	select {
-	case res = <-done:
-	case <-ctx.Done():
+	conclude := func(status string, res *baas.Result, early bool) {
+		if j.finish(status, res) && answer != nil {
+			answer(res, early)
+		}
+	}
+	watchdogDone := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(watchdogDone)
+		if ctx.Err() == context.DeadlineExceeded {
+			conclude(StatusDeadlineExceeded, timedOut(timeout), true)
+		} else {
+			conclude(StatusExecutionFailed, failure("Error", "job canceled: the emulator is closing", ""), true)
+		}
+	})
+	res := callHandler(ctx, h, ev)
+	if !stop() {
+		<-watchdogDone // the job ended without the handler; wait for its answer
 	}
 	switch {
-	case ctx.Err() == context.DeadlineExceeded:
-		status = StatusDeadlineExceeded
-		res = failure("TimeoutError", fmt.Sprintf("function timed out after %d ms", timeout.Milliseconds()), "")
-	case res == nil: // the emulator is closing
-		status = StatusExecutionFailed
-		res = failure("Error", "job canceled: the emulator is closing", "")
+	case res.Code != 0 && ctx.Err() == context.DeadlineExceeded:
+		conclude(StatusDeadlineExceeded, timedOut(timeout), false)
 	case res.Code != 0:
-		status = StatusExecutionFailed
+		conclude(StatusExecutionFailed, res, false)
+	default:
+		conclude(StatusFulfilled, res, false)
 	}
-	j.finish(status, res)
-	return res
+}
+
+func timedOut(limit time.Duration) *baas.Result {
+	return failure("TimeoutError", fmt.Sprintf("function timed out after %d ms", limit.Milliseconds()), "")
 }
 
 // callHandler runs h and turns what it returns, or its panic, into the
@@ -184,14 +198,18 @@ func failure(typ, msg, stack string) *baas.Result {
 
 // marshal encodes v as JSON.stringify would: no HTML escaping, no newline.
 func marshal(v any) (json.RawMessage, error) {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
+	b := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(b)
+	b.Reset()
+	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return json.RawMessage(strings.TrimSuffix(b.String(), "\n")), nil
+	return bytes.Clone(bytes.TrimSuffix(b.Bytes(), []byte("\n"))), nil
 }
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // logHandler writes slog records into a job's log, one line each:
 // "<ISO time> <LEVEL> <message> key=value ...".

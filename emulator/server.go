@@ -60,7 +60,8 @@ type Server struct {
 	nextID    atomic.Int64
 	closeOnce sync.Once
 
-	// handlers counts running handler goroutines and the dispatcher.
+	// handlers counts the dispatcher and the async jobs' goroutines; sync
+	// jobs run on their request's goroutine, which Close also waits for.
 	handlers sync.WaitGroup
 
 	mu        sync.Mutex
@@ -240,9 +241,10 @@ func (s *Server) jobEnded() {
 	s.mu.Unlock()
 }
 
-// runSync waits up to the schedule wait for a slot, then runs the job.
-// It returns nil when no slot came: the job is then schedule_failed.
-func (s *Server) runSync(ctx context.Context, j *job) *baas.Result {
+// runSync waits up to the schedule wait for a slot, then runs the job on
+// the calling goroutine. It returns false when no slot came: the job is
+// then schedule_failed and answer is not called.
+func (s *Server) runSync(ctx context.Context, j *job, answer func(*baas.Result, bool)) bool {
 	select {
 	case s.slots <- struct{}{}:
 	default:
@@ -252,13 +254,15 @@ func (s *Server) runSync(ctx context.Context, j *job) *baas.Result {
 		case s.slots <- struct{}{}:
 		case <-t.C:
 			j.finish(StatusScheduleFailed, nil)
-			return nil
+			return false
 		case <-ctx.Done():
 			j.finish(StatusScheduleFailed, nil)
-			return nil
+			return false
 		}
 	}
-	return j.run(s.cfg.syncTimeout, s.release)
+	defer s.release()
+	j.run(s.cfg.syncTimeout, answer)
+	return true
 }
 
 func (s *Server) release() { <-s.slots }
@@ -306,7 +310,8 @@ func (s *Server) dispatch() {
 		s.handlers.Add(1)
 		go func() {
 			defer s.handlers.Done()
-			j.run(s.cfg.asyncTimeout, s.release)
+			defer s.release()
+			j.run(s.cfg.asyncTimeout, nil)
 		}()
 	}
 }
@@ -377,8 +382,8 @@ func (t *callerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func (t *callerTransport) CloseIdleConnections() { t.base.CloseIdleConnections() }
 
-// functionNames lists the registered functions, sorted.
-func (s *Server) functionNames() []string {
+// Functions returns the names of the registered functions, sorted.
+func (s *Server) Functions() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	names := make([]string, 0, len(s.functions))

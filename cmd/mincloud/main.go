@@ -96,7 +96,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	demo.Register(srv)
-	fmt.Fprintf(stdout, "MinCloud emulator listening on %s\nclient id: %s\nfunctions: helloWorld, echo, slow, fail, chain\n", srv.URL, srv.ClientID)
+	fmt.Fprintf(stdout, "MinCloud emulator listening on %s\nclient id: %s\nfunctions: %s\n", srv.URL, srv.ClientID, strings.Join(srv.Functions(), ", "))
 	fmt.Fprintf(stdout, "try: MINCLOUD_HOST=%s MINCLOUD_CLIENT_ID=%s mincloud invoke helloWorld '{\"name\":\"allen\"}'\n", srv.URL, srv.ClientID)
 	<-ctx.Done()
 	srv.Close()
