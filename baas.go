@@ -46,6 +46,7 @@ package baas
 import (
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"time"
@@ -67,7 +68,8 @@ type Client struct {
 	host string // without a trailing slash
 	// invokeURL is host + invokePath, built once.
 	invokeURL string
-	secrets   []string // values never to print
+	secrets   []string     // values never to print (see redactions)
+	tokens    *tokenSource // the Open API's access token; nil for the Web API
 }
 
 // New builds a Client. A client id is required (602 without one); the
@@ -83,7 +85,11 @@ func New(opts ...Option) (*Client, error) {
 		return nil, newError(CodeUninitialized, "", nil) // the official text, exactly
 	}
 	host := cfg.host
-	if host == "" {
+	switch {
+	case host != "":
+	case cfg.clientSecret != "":
+		host = openAPIHost
+	default:
 		host = "https://" + cfg.clientID + ".myminapp.com"
 	}
 	u, err := url.Parse(host)
@@ -99,9 +105,17 @@ func New(opts ...Option) (*Client, error) {
 		return nil, badParam("max response bytes must be positive")
 	}
 
-	hc := cfg.httpClient
-	if hc == nil {
-		hc = &http.Client{Transport: newTransport()}
+	hc := &http.Client{Transport: newTransport()}
+	if cfg.httpClient != nil {
+		// A copy: resty and the cookie jar below must not change the
+		// caller's client.
+		copied := *cfg.httpClient
+		hc = &copied
+	}
+	if cfg.clientSecret != "" && hc.Jar == nil {
+		// The authorize step answers through redirects that rely on a
+		// cookie set on the way.
+		hc.Jar, _ = cookiejar.New(nil)
 	}
 	rc := resty.NewWithClient(hc).
 		SetLogger(discardLogger{}).
@@ -114,7 +128,7 @@ func New(opts ...Option) (*Client, error) {
 	if cfg.env != "" {
 		rc.SetHeader("X-Hydrogen-Env-ID", cfg.env)
 	}
-	if cfg.authToken != "" {
+	if cfg.authToken != "" && cfg.clientSecret == "" {
 		rc.SetHeader("Authorization", "Hydrogen-r1 "+cfg.authToken)
 	}
 	c := &Client{
@@ -123,6 +137,11 @@ func New(opts ...Option) (*Client, error) {
 		host: strings.TrimRight(host, "/"),
 	}
 	c.invokeURL = c.host + invokePath
+	if cfg.clientSecret != "" {
+		c.invokeURL = c.host + openInvokePath
+		c.tokens = &tokenSource{c: c}
+		c.secrets = append(c.secrets, cfg.clientSecret)
+	}
 	if cfg.authToken != "" {
 		c.secrets = append(c.secrets, cfg.authToken)
 	}

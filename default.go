@@ -7,7 +7,8 @@ import (
 )
 
 // Environment variables the default client is built from when [Init] was
-// not called: what a cloud function's runtime provides.
+// not called: what a cloud function's runtime provides. MINCLOUD_CLIENT_SECRET
+// ([EnvClientSecret]) switches it to the Open API.
 const (
 	EnvClientID  = "MINCLOUD_CLIENT_ID"
 	EnvHost      = "MINCLOUD_HOST"
@@ -21,7 +22,7 @@ var defaults struct {
 	mu      sync.Mutex
 	initd   *Client
 	fromEnv *Client
-	env     [4]string
+	env     [5]string
 }
 
 // Init builds the package-level client used by [Invoke] and
@@ -47,14 +48,14 @@ func Default() (*Client, error) {
 	if defaults.initd != nil {
 		return defaults.initd, nil
 	}
-	env := [4]string{os.Getenv(EnvClientID), os.Getenv(EnvHost), os.Getenv(EnvEnvID), os.Getenv(EnvAuthToken)}
+	env := [5]string{os.Getenv(EnvClientID), os.Getenv(EnvHost), os.Getenv(EnvEnvID), os.Getenv(EnvAuthToken), os.Getenv(EnvClientSecret)}
 	if defaults.fromEnv != nil && env == defaults.env {
 		return defaults.fromEnv, nil
 	}
 	if env[0] == "" {
 		return nil, newError(CodeUninitialized, "", nil) // neither Init nor MINCLOUD_CLIENT_ID
 	}
-	c, err := New(WithClientID(env[0]), WithHost(env[1]), WithEnv(env[2]), WithAuthToken(env[3]))
+	c, err := New(WithClientID(env[0]), WithHost(env[1]), WithEnv(env[2]), WithAuthToken(env[3]), WithClientSecret(env[4]))
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func resetDefaults(t *testing.T) {
 	t.Helper()
 	reset := func() {
 		defaults.mu.Lock()
-		defaults.initd, defaults.fromEnv, defaults.env = nil, nil, [4]string{}
+		defaults.initd, defaults.fromEnv, defaults.env = nil, nil, [5]string{}
 		defaults.mu.Unlock()
 	}
 	reset()

@@ -432,13 +432,13 @@ func (c *Client) invoke(ctx context.Context, name string, params any, sync bool)
 	if !sync {
 		timeout = c.cfg.asyncTimeout
 	}
-	ans, err := c.send(ctx, exchange{fn: name, method: "POST", url: c.invokeURL, body: buf.Bytes(), timeout: timeout})
+	ans, err := c.send(ctx, exchange{fn: name, method: "POST", url: c.invokeURL, body: buf.Bytes(), timeout: timeout, bearer: c.tokens != nil})
 	if err != nil {
 		return nil, nil, err
 	}
 	res := new(Result)
 	if err := decodeResult(ans.body, res); err != nil {
-		return nil, nil, unexpectedBody(ans.status, ans.header, ans.body, c.secrets, err)
+		return nil, nil, unexpectedBody(ans.status, ans.header, ans.body, c.redactions(), err)
 	}
 	return res, ans, nil
 }

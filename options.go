@@ -20,6 +20,7 @@ type Option func(*config)
 // config is what the options set; New checks it once.
 type config struct {
 	clientID         string
+	clientSecret     string
 	host             string
 	env              string
 	authToken        string

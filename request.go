@@ -19,12 +19,21 @@ const errorBodyCap = 64 << 10
 
 // exchange is one call's request, sent by [Client.send].
 type exchange struct {
-	fn      string // the function, for logs
+	fn      string // the function or the step, for logs
 	method  string
 	url     string
-	body    []byte
+	body    []byte // nil: no body
 	timeout time.Duration
+	// bearer sends the Open API access token, and on a 401 renews it and
+	// sends the call once more: the server refused it, so it did not run.
+	bearer bool
 }
+
+// What attempt says about trying again.
+const (
+	noRetry    time.Duration = -1 // the call may have run, or cannot succeed
+	renewToken time.Duration = -2 // 401 with a bearer token: renew, resend once
+)
 
 // answer is a 2xx answer read in full.
 type answer struct {
@@ -46,17 +55,23 @@ func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
 		defer cancel()
 	}
 
-	for attempt := 1; ; attempt++ {
+	renewed := false
+	for attempt, retries := 1, 0; ; attempt++ {
 		start := time.Now()
 		ans, retryAfter, err := c.attempt(ctx, &ex)
 		c.logAttempt(ctx, &ex, attempt, start, ans, err)
 		if err == nil {
 			return ans, nil
 		}
-		if retryAfter < 0 || attempt > c.cfg.retries {
+		if retryAfter == renewToken && !renewed {
+			renewed = true
+			continue
+		}
+		if retryAfter < 0 || retries >= c.cfg.retries {
 			return nil, err
 		}
-		if !sleep(ctx, backoff(attempt, retryAfter)) {
+		retries++
+		if !sleep(ctx, backoff(retries, retryAfter)) {
 			// The deadline comes before the next try could end: the last
 			// failure is the honest answer.
 			return nil, err
@@ -67,16 +82,23 @@ func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
 // attempt sends once. retryAfter is negative when the call must not be sent
 // again, else the least wait before the next try.
 func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryAfter time.Duration, err error) {
-	resp, err := c.rc.R().
-		SetContext(ctx).
-		SetBody(bytes.NewReader(ex.body)).
-		SetDoNotParseResponse(true).
-		Execute(ex.method, ex.url)
+	req := c.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
+	if ex.body != nil {
+		req.SetBody(bytes.NewReader(ex.body))
+	}
+	var token string
+	if ex.bearer {
+		if token, err = c.tokens.get(ctx); err != nil {
+			return nil, noRetry, err
+		}
+		req.SetHeader("Authorization", "Bearer "+token)
+	}
+	resp, err := req.Execute(ex.method, ex.url)
 	if err != nil {
 		if ctx.Err() == nil && neverConnected(err) {
 			return nil, 0, transportError(ctx, err)
 		}
-		return nil, -1, transportError(ctx, err)
+		return nil, noRetry, transportError(ctx, err)
 	}
 	raw := resp.RawResponse
 	defer raw.Body.Close()
@@ -84,18 +106,22 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryA
 	if raw.StatusCode < 200 || raw.StatusCode > 299 {
 		body, rerr := readCapped(raw.Body, raw.ContentLength, errorBodyCap, true)
 		if rerr != nil && !errors.Is(rerr, errTooLarge) {
-			return nil, -1, transportError(ctx, rerr)
+			return nil, noRetry, transportError(ctx, rerr)
 		}
-		he := httpError(raw, body, rerr != nil, c.secrets)
-		if raw.StatusCode == http.StatusTooManyRequests {
+		he := httpError(raw, body, rerr != nil, c.redactions())
+		switch {
+		case raw.StatusCode == http.StatusTooManyRequests:
 			return nil, parseRetryAfter(raw.Header.Get("Retry-After")), he
+		case raw.StatusCode == http.StatusUnauthorized && ex.bearer:
+			c.tokens.invalidate(token)
+			return nil, renewToken, he
 		}
-		return nil, -1, he
+		return nil, noRetry, he
 	}
 
 	body, err := readCapped(raw.Body, raw.ContentLength, c.cfg.maxResponseBytes, false)
 	if errors.Is(err, errTooLarge) {
-		return nil, -1, &HError{
+		return nil, noRetry, &HError{
 			Code:       raw.StatusCode,
 			StatusCode: raw.StatusCode,
 			Message:    "response too large: more than " + strconv.FormatInt(c.cfg.maxResponseBytes, 10) + " bytes (HTTP " + strconv.Itoa(raw.StatusCode) + ")",
@@ -103,7 +129,7 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryA
 		}
 	}
 	if err != nil {
-		return nil, -1, transportError(ctx, err)
+		return nil, noRetry, transportError(ctx, err)
 	}
 	return &answer{status: raw.StatusCode, header: raw.Header, body: body}, 0, nil
 }
