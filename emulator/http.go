@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,12 @@ const (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(pathInvoke, s.handleInvoke)
+	mux.HandleFunc(pathAuthorize, s.handleAuthorize)
+	mux.HandleFunc(pathAuthorizeNext, s.handleAuthorizeNext)
+	mux.HandleFunc(pathAuthorizeCode, s.handleAuthorizeCode)
+	mux.HandleFunc(pathAccessToken, s.handleAccessToken)
+	mux.HandleFunc(pathOpenInvoke, s.handleOpenInvoke)
+	mux.HandleFunc(pathFunctions, s.handleFunctions)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not found: "+r.URL.Path)
 	})
@@ -118,7 +125,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.startJob(w, r, source, *req.FunctionName, req.Data, req.Sync == nil || *req.Sync, user)
+	s.startJob(w, r, source, *req.FunctionName, req.Data, req.Sync == nil || *req.Sync, user, renderResult)
 }
 
 // readJobRequest reads and checks the body, answering the error itself.
@@ -146,15 +153,29 @@ func (s *Server) readJobRequest(w http.ResponseWriter, r *http.Request) (*jobReq
 	return &req, true
 }
 
+// render turns a sync job's outcome into the answer's body.
+type render func(j *job, res *baas.Result) ([]byte, error)
+
+// renderResult answers {"code","data","error"}, unescaped as
+// JSON.stringify writes it (json.Marshal would escape HTML).
+func renderResult(_ *job, res *baas.Result) ([]byte, error) { return res.MarshalJSON() }
+
 // startJob runs the function: to its end for a sync call, into the queue
 // for an async one.
-func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name string, data json.RawMessage, sync bool, user *function.User) {
+func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name string, data json.RawMessage, sync bool, user *function.User, rd render) {
 	s.mu.Lock()
-	h, ok := s.functions[name]
+	f, ok := s.functions[name]
+	var h function.Handler
+	if ok {
+		h = f.h
+	}
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
 		return
+	}
+	if h == nil {
+		h = cannotRun(name)
 	}
 	limit := s.cfg.syncTimeout
 	if !sync {
@@ -181,8 +202,8 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 		return
 	}
 	answer := func(res *baas.Result, early bool) {
-		body, err := res.MarshalJSON() // json.Marshal would escape HTML; JSON.stringify does not
-		if err != nil {                // cannot happen: the handler's data was encoded once already
+		body, err := rd(j, res)
+		if err != nil { // cannot happen: the handler's data was encoded once already
 			writeError(w, http.StatusInternalServerError, "cannot encode the result")
 			return
 		}
@@ -198,6 +219,15 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 	}
 	if !s.runSync(r.Context(), j, answer) {
 		writeError(w, http.StatusBadRequest, "Cloud function schedule failed")
+	}
+}
+
+// cannotRun stands in for a function created over the Open API: the
+// emulator runs Go handlers, not the JavaScript it was given.
+func cannotRun(name string) function.Handler {
+	return func(context.Context, *function.Event) (any, error) {
+		return nil, &function.Error{Type: "Error", Message: fmt.Sprintf(
+			"the emulator cannot run %s: it was created with code over the Open API, and the emulator runs only functions registered in Go", name)}
 	}
 }
 

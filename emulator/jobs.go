@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,18 @@ type Job struct {
 	// Result is the function's outcome once the job has ended; nil before,
 	// and for a job that never ran.
 	Result *baas.Result
+	// MemUsage is the memory the process allocated while the handler ran,
+	// in bytes: a rough figure, since jobs share one process.
+	MemUsage int64
+}
+
+// ServiceType is "time_sensitive" for a sync job and "batch" for an async
+// one, as the job history names them.
+func (j *Job) ServiceType() string {
+	if j.Sync {
+		return "time_sensitive"
+	}
+	return "batch"
 }
 
 // Done reports whether the job has ended, one way or another.
@@ -143,7 +156,12 @@ func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early boo
 			conclude(StatusExecutionFailed, failure("Error", "job canceled: the emulator is closing", ""), true)
 		}
 	})
+	allocs := heapAllocs()
 	res := callHandler(ctx, h, ev)
+	used := int64(heapAllocs() - allocs)
+	j.mu.Lock()
+	j.rec.MemUsage = used
+	j.mu.Unlock()
 	if !stop() {
 		<-watchdogDone // the job ended without the handler; wait for its answer
 	}
@@ -159,6 +177,16 @@ func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early boo
 
 func timedOut(limit time.Duration) *baas.Result {
 	return failure("TimeoutError", fmt.Sprintf("function timed out after %d ms", limit.Milliseconds()), "")
+}
+
+// heapAllocs reads the bytes the process has allocated so far.
+func heapAllocs() uint64 {
+	sample := [1]metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(sample[:])
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return sample[0].Value.Uint64()
 }
 
 // callHandler runs h and turns what it returns, or its panic, into the

@@ -14,6 +14,7 @@ const (
 	DefaultAsyncScheduleWait = 5 * time.Minute
 	DefaultMaxBodyBytes      = 10 << 20
 	DefaultMemoryLimitInMB   = 128
+	DefaultTokenLifetime     = 2 * time.Hour
 )
 
 // An Option configures a [Server].
@@ -21,6 +22,8 @@ type Option func(*config)
 
 type config struct {
 	clientID          string
+	clientSecret      string
+	tokenLifetime     time.Duration
 	syncTimeout       time.Duration
 	asyncTimeout      time.Duration
 	maxJobs           int
@@ -43,11 +46,20 @@ func defaultConfig() config {
 		maxBodyBytes:      DefaultMaxBodyBytes,
 		memoryLimitInMB:   DefaultMemoryLimitInMB,
 		miniappID:         1,
+		tokenLifetime:     DefaultTokenLifetime,
 	}
 }
 
 // WithClientID sets the app's client id; the default is a random one.
 func WithClientID(id string) Option { return func(c *config) { c.clientID = id } }
+
+// WithClientSecret sets the app's Open API secret; the default is a random
+// one.
+func WithClientSecret(secret string) Option { return func(c *config) { c.clientSecret = secret } }
+
+// WithTokenLifetime sets how long an Open API access token lives (2 h by
+// default; whole seconds, at least 1), so that tests can see a renewal.
+func WithTokenLifetime(d time.Duration) Option { return func(c *config) { c.tokenLifetime = d } }
 
 // WithSyncTimeout sets how long a sync job may run (5 s by default).
 func WithSyncTimeout(d time.Duration) Option { return func(c *config) { c.syncTimeout = d } }

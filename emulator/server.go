@@ -49,6 +49,8 @@ type Server struct {
 	URL string
 	// ClientID is the app's client id calls must carry.
 	ClientID string
+	// ClientSecret is the app's secret for the Open API.
+	ClientSecret string
 
 	cfg       config
 	ln        net.Listener
@@ -65,7 +67,7 @@ type Server struct {
 	handlers sync.WaitGroup
 
 	mu        sync.Mutex
-	functions map[string]function.Handler
+	functions map[string]*fnRecord
 	users     map[string]function.User
 	jobs      []*job
 	byID      map[int64]*job
@@ -75,6 +77,15 @@ type Server struct {
 	queued    chan struct{} // signals the dispatcher
 	inner     map[string]*baas.Client
 	innerHTTP *http.Client
+	oauth     *oauthState
+}
+
+// fnRecord is a function the emulator knows: registered in Go, or created
+// over the Open API (then with code it cannot run, and h nil).
+type fnRecord struct {
+	name, code, remark string
+	created, updated   time.Time
+	h                  function.Handler
 }
 
 // New starts an emulator on a loopback port. It panics if it cannot
@@ -98,6 +109,9 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if cfg.clientID == "" {
 		cfg.clientID = randomHex(10)
 	}
+	if cfg.clientSecret == "" {
+		cfg.clientSecret = randomHex(20)
+	}
 	cfg.maxJobs = max(cfg.maxJobs, 1)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -105,20 +119,22 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		URL:       "http://" + ln.Addr().String(),
-		ClientID:  cfg.clientID,
-		cfg:       cfg,
-		ln:        ln,
-		ctx:       ctx,
-		cancel:    cancel,
-		callerKey: randomHex(16),
-		slots:     make(chan struct{}, cfg.maxJobs),
-		functions: map[string]function.Handler{},
-		users:     map[string]function.User{},
-		byID:      map[int64]*job{},
-		idle:      make(chan struct{}),
-		queued:    make(chan struct{}, 1),
-		inner:     map[string]*baas.Client{},
+		URL:          "http://" + ln.Addr().String(),
+		ClientID:     cfg.clientID,
+		ClientSecret: cfg.clientSecret,
+		cfg:          cfg,
+		ln:           ln,
+		ctx:          ctx,
+		cancel:       cancel,
+		callerKey:    randomHex(16),
+		slots:        make(chan struct{}, cfg.maxJobs),
+		functions:    map[string]*fnRecord{},
+		oauth:        newOAuthState(),
+		users:        map[string]function.User{},
+		byID:         map[int64]*job{},
+		idle:         make(chan struct{}),
+		queued:       make(chan struct{}, 1),
+		inner:        map[string]*baas.Client{},
 	}
 	close(s.idle)
 	s.nextID.Store(1_000_000)
@@ -148,8 +164,13 @@ func (s *Server) Close() {
 // Register makes h callable as the function name, replacing any earlier
 // one.
 func (s *Server) Register(name string, h function.Handler) {
+	now := time.Now()
 	s.mu.Lock()
-	s.functions[name] = h
+	if f, ok := s.functions[name]; ok {
+		f.h, f.updated = h, now
+	} else {
+		s.functions[name] = &fnRecord{name: name, h: h, remark: "Go handler", created: now, updated: now}
+	}
 	s.mu.Unlock()
 }
 

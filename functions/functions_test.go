@@ -1,0 +1,314 @@
+package functions_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/emulator"
+	"github.com/mincloud-go/baas/function"
+	"github.com/mincloud-go/baas/functions"
+)
+
+// setup starts an emulator and an Open API client for it.
+func setup(t *testing.T, opts ...emulator.Option) (*emulator.Server, *baas.Client) {
+	t.Helper()
+	srv := emulator.New(opts...)
+	t.Cleanup(srv.Close)
+	srv.Register("helloWorld", func(ctx context.Context, ev *function.Event) (any, error) {
+		var p struct {
+			Name string `json:"name"`
+		}
+		if err := ev.Decode(&p); err != nil {
+			return nil, err
+		}
+		log := function.Logger(ctx)
+		log.Info("first")
+		log.Warn("second")
+		log.Error("third")
+		return fmt.Sprintf("hello %s from %s", p.Name, ev.EventType), nil
+	})
+	c, err := srv.Client(baas.WithClientSecret(srv.ClientSecret))
+	require.NoError(t, err)
+	return srv, c
+}
+
+func TestInvokeOverTheOpenAPI(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	assert.True(t, c.OpenAPI())
+	res, err := c.Invoke(context.Background(), "helloWorld", map[string]string{"name": "go"}, true)
+	require.NoError(t, err)
+	assert.Equal(t, `{"code":0,"data":"hello go from open_api","error":{}}`, res.String())
+
+	resp, err := c.InvokeFunction(context.Background(), "helloWorld", nil, false)
+	require.NoError(t, err)
+	assert.Equal(t, "ok", resp.Data.Status)
+
+	// The v1.3 invoke by path answers the same.
+	fns := functions.New(c)
+	res, err = fns.Invoke(context.Background(), "helloWorld", map[string]string{"name": "v13"}, true)
+	require.NoError(t, err)
+	assert.Equal(t, `"hello v13 from open_api"`, string(res.Data))
+	_, err = fns.Invoke(context.Background(), "nope", nil, true)
+	var he *baas.HError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, 404, he.Code)
+	assert.Equal(t, 1, srv.TokensIssued())
+}
+
+func TestOneTokenFetchForManyFirstCalls(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 500)
+	for i := 0; i < 500; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Invoke(context.Background(), "helloWorld", nil, false); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	assert.Equal(t, 1, srv.TokensIssued())
+}
+
+func TestTokenRenewedBeforeExpiry(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, emulator.WithTokenLifetime(time.Second))
+	_, err := c.Invoke(context.Background(), "helloWorld", nil, true)
+	require.NoError(t, err)
+	_, err = c.Invoke(context.Background(), "helloWorld", nil, true)
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.TokensIssued(), "a live token is reused")
+	time.Sleep(time.Second)
+	_, err = c.Invoke(context.Background(), "helloWorld", nil, true)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.TokensIssued(), "renewed, not refused")
+}
+
+func TestUnauthorizedRenewsOnceAndResends(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	_, err := c.Invoke(context.Background(), "helloWorld", nil, true)
+	require.NoError(t, err)
+	srv.RevokeTokens()
+	res, err := c.Invoke(context.Background(), "helloWorld", nil, true)
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.Code)
+	assert.Equal(t, 2, srv.TokensIssued())
+	assert.Len(t, srv.Jobs(), 2, "the refused call did not run; the resent one did, once")
+}
+
+func TestWrongSecretNamesTheStep(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t)
+	var logs bytes.Buffer
+	const secret = "definitely-the-wrong-secret"
+	c, err := srv.Client(baas.WithClientSecret(secret), baas.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	require.NoError(t, err)
+	_, err = c.Invoke(context.Background(), "helloWorld", nil, true)
+	var he *baas.HError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, 401, he.Code)
+	assert.Contains(t, he.Error(), "authorize step")
+	assert.NotContains(t, he.Error(), secret)
+	assert.NotContains(t, logs.String(), secret)
+	assert.Empty(t, srv.Jobs())
+
+	_, err = functions.New(c).Debug(context.Background(), "helloWorld", nil)
+	require.ErrorAs(t, err, &he)
+	assert.Contains(t, he.Error(), "authorize step")
+}
+
+func TestTokensNeverLogged(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t)
+	var logs bytes.Buffer
+	c, err := srv.Client(baas.WithClientSecret(srv.ClientSecret), baas.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	require.NoError(t, err)
+	_, err = c.Invoke(context.Background(), "helloWorld", nil, true)
+	require.NoError(t, err)
+	assert.Contains(t, logs.String(), "oauth: authorize")
+	assert.Contains(t, logs.String(), "function=helloWorld")
+	assert.NotContains(t, logs.String(), srv.ClientSecret)
+	assert.NotContains(t, strings.ToLower(logs.String()), "bearer")
+}
+
+func TestWebAPIClientCannotManage(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t)
+	c, err := srv.Client()
+	require.NoError(t, err)
+	_, err = functions.New(c).List(context.Background())
+	var he *baas.HError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, baas.CodeUninitialized, he.Code)
+}
+
+func TestDebug(t *testing.T) {
+	t.Parallel()
+	_, c := setup(t)
+	run, err := functions.New(c).Debug(context.Background(), "helloWorld", map[string]string{"name": "dbg"})
+	require.NoError(t, err)
+	assert.Equal(t, 0, run.Code)
+	assert.Equal(t, `"hello dbg from open_api"`, string(run.Data))
+	assert.NotZero(t, run.JobID)
+	assert.Greater(t, run.ExecutionTime, 0.0)
+	assert.GreaterOrEqual(t, run.BillingTime, run.ExecutionTime)
+	lines := run.LogLines()
+	require.Len(t, lines, 3)
+	for i, want := range []string{"INFO first", "WARN second", "ERROR third"} {
+		assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z `+want+`$`, lines[i])
+	}
+	out, err := json.Marshal(run)
+	require.NoError(t, err)
+	for _, k := range []string{`"job_id":`, `"execution_time":`, `"billing_time":`, `"mem_usage":`, `"log":`, `"code":0`} {
+		assert.Contains(t, string(out), k)
+	}
+}
+
+func TestJobHistoryPagesAndFilters(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	srv.Register("fails", func(ctx context.Context, ev *function.Event) (any, error) {
+		return nil, errors.New("no")
+	})
+	web, err := srv.Client()
+	require.NoError(t, err)
+	ctx := context.Background()
+	// 7 sync sdk calls, 5 async open_api calls, 3 failures.
+	for i := 0; i < 7; i++ {
+		_, err := web.Invoke(ctx, "helloWorld", nil, true)
+		require.NoError(t, err)
+	}
+	for i := 0; i < 5; i++ {
+		_, err := c.Invoke(ctx, "helloWorld", nil, false)
+		require.NoError(t, err)
+	}
+	for i := 0; i < 3; i++ {
+		_, err := c.Invoke(ctx, "fails", nil, true)
+		require.NoError(t, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	require.NoError(t, srv.Wait(wctx))
+
+	fns := functions.New(c)
+	collect := func(name string, f functions.JobFilter) []functions.Job {
+		t.Helper()
+		var out []functions.Job
+		for j, err := range fns.Jobs(ctx, name, f) {
+			require.NoError(t, err)
+			out = append(out, j)
+		}
+		return out
+	}
+	all := collect("helloWorld", functions.JobFilter{PageSize: 3}) // 12 jobs: 4 pages
+	require.Len(t, all, 12)
+	for i := 1; i < len(all); i++ {
+		assert.Greater(t, all[i-1].ID, all[i].ID, "newest first, no job twice")
+	}
+	assert.Len(t, collect("helloWorld", functions.JobFilter{PageSize: 2, Source: "sdk"}), 7)
+	assert.Len(t, collect("helloWorld", functions.JobFilter{PageSize: 2, Source: "open_api"}), 5)
+	assert.Len(t, collect("helloWorld", functions.JobFilter{PageSize: 4, ServiceType: "batch"}), 5)
+	assert.Len(t, collect("helloWorld", functions.JobFilter{ServiceType: "time_sensitive"}), 7)
+	assert.Len(t, collect("helloWorld", functions.JobFilter{PageSize: 5, Status: "fulfilled"}), 12)
+	assert.Len(t, collect("fails", functions.JobFilter{PageSize: 1, Status: "execution_failed"}), 3)
+	assert.Empty(t, collect("fails", functions.JobFilter{Status: "fulfilled"}))
+	assert.Len(t, collect("helloWorld", functions.JobFilter{PageSize: 5, CreatedAfter: time.Now().Add(-time.Minute)}), 12)
+	assert.Empty(t, collect("helloWorld", functions.JobFilter{CreatedAfter: time.Now().Add(time.Hour)}))
+	assert.Empty(t, collect("helloWorld", functions.JobFilter{CreatedBefore: time.Now().Add(-time.Hour)}))
+	assert.Len(t, collect("helloWorld", functions.JobFilter{CreatedBefore: time.Now().Add(time.Minute), PageSize: 7}), 12)
+
+	j := all[0]
+	assert.Equal(t, "batch", j.ServiceType)
+	assert.Equal(t, "fulfilled", j.Status)
+	assert.NotNil(t, j.StartedAt)
+	assert.NotNil(t, j.FinishedAt)
+	assert.NotEmpty(t, j.UserLogURL)
+
+	// Stopping early stops the paging.
+	n := 0
+	for range fns.Jobs(ctx, "helloWorld", functions.JobFilter{PageSize: 1}) {
+		n++
+		if n == 2 {
+			break
+		}
+	}
+	assert.Equal(t, 2, n)
+
+	for _, err := range fns.Jobs(ctx, "nope", functions.JobFilter{}) {
+		var he *baas.HError
+		require.ErrorAs(t, err, &he)
+		assert.Equal(t, 404, he.Code)
+	}
+}
+
+func TestManageFunctions(t *testing.T) {
+	t.Parallel()
+	_, c := setup(t)
+	ctx := context.Background()
+	fns := functions.New(c)
+
+	created, err := fns.Create(ctx, functions.Function{Name: "js", Code: "exports.main = (e, cb) => cb(null, 1)", Remark: "from JS"})
+	require.NoError(t, err)
+	assert.Equal(t, "js", created.Name)
+	assert.Equal(t, "from JS", created.Remark)
+	_, err = fns.Create(ctx, functions.Function{Name: "js"})
+	var he *baas.HError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, 400, he.Code)
+
+	list, err := fns.List(ctx)
+	require.NoError(t, err)
+	var names []string
+	for _, f := range list {
+		names = append(names, f.Name)
+	}
+	assert.Equal(t, []string{"helloWorld", "js"}, names)
+
+	remark := "renamed"
+	updated, err := fns.Update(ctx, "js", functions.Update{Remark: &remark})
+	require.NoError(t, err)
+	assert.Equal(t, "renamed", updated.Remark)
+	got, err := fns.Get(ctx, "js")
+	require.NoError(t, err)
+	assert.Equal(t, "renamed", got.Remark)
+	assert.Equal(t, created.Code, got.Code)
+
+	// Code the emulator cannot run answers as a function failure.
+	res, err := c.Invoke(ctx, "js", nil, true)
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Code)
+	assert.Contains(t, res.Error.Message, "cannot run")
+
+	require.NoError(t, fns.Delete(ctx, "js"))
+	_, err = fns.Get(ctx, "js")
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, 404, he.Code)
+	err = fns.Delete(ctx, "js")
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, 404, he.Code)
+
+	_, err = fns.Get(ctx, "")
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, baas.CodeBadParameter, he.Code)
+}
