@@ -52,6 +52,7 @@ func TestInvokeOverTheOpenAPI(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `{"code":0,"data":"hello go from open_api","error":{}}`, res.String())
 
+	//lint:ignore SA1019 the deprecated call must keep working over the Open API too
 	resp, err := c.InvokeFunction(context.Background(), "helloWorld", nil, false)
 	require.NoError(t, err)
 	assert.Equal(t, "ok", resp.Data.Status)
