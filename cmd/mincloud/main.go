@@ -1,8 +1,9 @@
 // Command mincloud serves the 知晓云 cloud-function emulator and invokes
 // functions from the shell.
 //
-//	mincloud serve [--addr 127.0.0.1:8080] [--client-id ID]
-//	mincloud invoke NAME [JSON] [--async] [--host URL] [--client-id ID] [--env ID]
+//	mincloud serve [--addr 127.0.0.1:8080] [--client-id ID] [--client-secret S]
+//	mincloud invoke NAME [JSON] [--async] [--host URL] [--client-id ID] [--client-secret S] [--env ID]
+//	mincloud jobs NAME [--status S] [--source S] [--service-type T] [--limit N] [--host URL] [--client-id ID] [--client-secret S]
 //
 // serve runs the emulator with the demo functions (helloWorld, echo, slow,
 // fail, chain), prints its URL and client id, writes the functions' logs,
@@ -10,8 +11,14 @@
 //
 // invoke calls a function and prints the result JSON. It exits 1 with the
 // HError text when the call fails, and 2 when the function itself failed
-// (a non-zero code). --host and --client-id default to MINCLOUD_HOST and
-// MINCLOUD_CLIENT_ID.
+// (a non-zero code). With a client secret it goes through the Open API's
+// debug endpoint and, after the result, prints what the hosted CLI prints:
+// the job id, the run time, the billed time, the memory used and the log.
+//
+// jobs lists a function's job history, newest first (Open API).
+//
+// --host, --client-id, --client-secret and --env default to MINCLOUD_HOST,
+// MINCLOUD_CLIENT_ID, MINCLOUD_CLIENT_SECRET and MINCLOUD_ENV_ID.
 package main
 
 import (
@@ -29,11 +36,13 @@ import (
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator"
 	"github.com/mincloud-go/baas/emulator/demo"
+	"github.com/mincloud-go/baas/functions"
 )
 
 const usage = `usage:
-  mincloud serve [--addr 127.0.0.1:8080] [--client-id ID]
-  mincloud invoke NAME [JSON] [--async] [--host URL] [--client-id ID] [--env ID]
+  mincloud serve [--addr 127.0.0.1:8080] [--client-id ID] [--client-secret S]
+  mincloud invoke NAME [JSON] [--async] [--host URL] [--client-id ID] [--client-secret S] [--env ID]
+  mincloud jobs NAME [--status S] [--source S] [--service-type T] [--limit N] [--host URL] [--client-id ID] [--client-secret S]
 `
 
 func main() {
@@ -53,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "invoke":
 		return invoke(ctx, args[1:], stdout, stderr)
+	case "jobs":
+		return jobs(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -82,6 +93,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	clientID := fs.String("client-id", "", "the app's client id (random when empty)")
+	secret := fs.String("client-secret", "", "the app's Open API secret (random when empty)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
@@ -90,13 +102,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mincloud serve: unexpected argument %q\n", pos[0])
 		return 2
 	}
-	srv, err := emulator.Listen(*addr, emulator.WithClientID(*clientID), emulator.WithLogOutput(stdout))
+	srv, err := emulator.Listen(*addr, emulator.WithClientID(*clientID), emulator.WithClientSecret(*secret), emulator.WithLogOutput(stdout))
 	if err != nil {
 		fmt.Fprintln(stderr, "mincloud serve:", err)
 		return 1
 	}
 	demo.Register(srv)
-	fmt.Fprintf(stdout, "MinCloud emulator listening on %s\nclient id: %s\nfunctions: %s\n", srv.URL, srv.ClientID, strings.Join(srv.Functions(), ", "))
+	fmt.Fprintf(stdout, "MinCloud emulator listening on %s\nclient id: %s\nclient secret: %s\nfunctions: %s\n",
+		srv.URL, srv.ClientID, srv.ClientSecret, strings.Join(srv.Functions(), ", "))
 	fmt.Fprintf(stdout, "try: MINCLOUD_HOST=%s MINCLOUD_CLIENT_ID=%s mincloud invoke helloWorld '{\"name\":\"allen\"}'\n", srv.URL, srv.ClientID)
 	<-ctx.Done()
 	srv.Close()
@@ -104,13 +117,41 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// connection holds the flags that say which app to call.
+type connection struct {
+	host, clientID, secret, env *string
+}
+
+func connectionFlags(fs *flag.FlagSet) connection {
+	return connection{
+		host:     fs.String("host", os.Getenv(baas.EnvHost), "API host (MINCLOUD_HOST)"),
+		clientID: fs.String("client-id", os.Getenv(baas.EnvClientID), "the app's client id (MINCLOUD_CLIENT_ID)"),
+		secret:   fs.String("client-secret", os.Getenv(baas.EnvClientSecret), "the app's Open API secret (MINCLOUD_CLIENT_SECRET)"),
+		env:      fs.String("env", os.Getenv(baas.EnvEnvID), "test environment id (MINCLOUD_ENV_ID)"),
+	}
+}
+
+func (cn connection) client() (*baas.Client, error) {
+	return baas.New(baas.WithClientID(*cn.clientID), baas.WithHost(strings.TrimSpace(*cn.host)), baas.WithEnv(*cn.env),
+		baas.WithClientSecret(*cn.secret), baas.WithAuthToken(os.Getenv(baas.EnvAuthToken)))
+}
+
+// fail prints err, the HError text for an HError, and returns exit code 1.
+func fail(stderr io.Writer, err error) int {
+	var he *baas.HError
+	if errors.As(err, &he) {
+		fmt.Fprintln(stderr, he.Error())
+	} else {
+		fmt.Fprintln(stderr, err)
+	}
+	return 1
+}
+
 func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	async := fs.Bool("async", false, "queue the job and return at once")
-	host := fs.String("host", os.Getenv(baas.EnvHost), "API host (MINCLOUD_HOST)")
-	clientID := fs.String("client-id", os.Getenv(baas.EnvClientID), "the app's client id (MINCLOUD_CLIENT_ID)")
-	env := fs.String("env", os.Getenv(baas.EnvEnvID), "test environment id (MINCLOUD_ENV_ID)")
+	cn := connectionFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
@@ -127,24 +168,92 @@ func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		params = json.RawMessage(pos[1])
 	}
-	c, err := baas.New(baas.WithClientID(*clientID), baas.WithHost(strings.TrimSpace(*host)), baas.WithEnv(*env),
-		baas.WithAuthToken(os.Getenv(baas.EnvAuthToken)))
+	c, err := cn.client()
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+		return fail(stderr, err)
+	}
+	if c.OpenAPI() && !*async {
+		run, err := functions.New(c).Debug(ctx, pos[0], params)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		fmt.Fprintln(stdout, run.Result.String())
+		printSummary(stdout, run)
+		if run.Code != 0 {
+			return 2
+		}
+		return 0
 	}
 	res, err := c.Invoke(ctx, pos[0], params, !*async)
-	var he *baas.HError
-	if errors.As(err, &he) {
-		fmt.Fprintln(stderr, he.Error())
-		return 1
-	} else if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	if err != nil {
+		return fail(stderr, err)
 	}
 	fmt.Fprintln(stdout, res.String())
 	if res.Code != 0 {
 		return 2
+	}
+	return 0
+}
+
+// printSummary prints a debug run's figures and log, as the hosted CLI.
+func printSummary(w io.Writer, run *functions.DebugResult) {
+	fmt.Fprintf(w, "job id:      %d\n", run.JobID)
+	fmt.Fprintf(w, "run time:    %.2f ms\n", run.ExecutionTime)
+	fmt.Fprintf(w, "billed time: %.0f ms\n", run.BillingTime)
+	fmt.Fprintf(w, "memory used: %s\n", humanBytes(run.MemUsage))
+	fmt.Fprintln(w, "log:")
+	for _, line := range run.LogLines() {
+		fmt.Fprintln(w, "  "+line)
+	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func jobs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("jobs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var filter functions.JobFilter
+	fs.StringVar(&filter.Status, "status", "", "only jobs with this status (fulfilled, execution_failed, ...)")
+	fs.StringVar(&filter.Source, "source", "", "only jobs from this source (sdk, open_api, cloud_function, ...)")
+	fs.StringVar(&filter.ServiceType, "service-type", "", "time_sensitive (sync) or batch (async)")
+	limit := fs.Int("limit", 20, "how many jobs to list at most")
+	cn := connectionFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	c, err := cn.client()
+	if err != nil {
+		return fail(stderr, err)
+	}
+	filter.PageSize = min(max(*limit, 1), 100)
+	fmt.Fprintf(stdout, "%-12s %-18s %-15s %-15s %-20s %s\n", "ID", "STATUS", "SOURCE", "SERVICE", "CREATED", "RUN")
+	n := 0
+	for j, err := range functions.New(c).Jobs(ctx, pos[0], filter) {
+		if err != nil {
+			return fail(stderr, err)
+		}
+		run := "-"
+		if j.StartedAt != nil && j.FinishedAt != nil {
+			run = fmt.Sprintf("%ds", *j.FinishedAt-*j.StartedAt)
+		}
+		fmt.Fprintf(stdout, "%-12d %-18s %-15s %-15s %-20s %s\n", j.ID, j.Status, j.Source, j.ServiceType,
+			j.Created().UTC().Format("2006-01-02 15:04:05"), run)
+		if n++; n >= *limit {
+			break
+		}
 	}
 	return 0
 }

@@ -28,7 +28,7 @@ func startServe(t *testing.T) (url, clientID string, stop func() int) {
 	pr, pw := io.Pipe()
 	code := make(chan int, 1)
 	go func() {
-		code <- run(ctx, []string{"serve", "--addr", addr, "--client-id", "cli-test"}, pw, io.Discard)
+		code <- run(ctx, []string{"serve", "--addr", addr, "--client-id", "cli-test", "--client-secret", "cli-secret"}, pw, io.Discard)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -62,6 +62,7 @@ func TestServeAndInvoke(t *testing.T) {
 	assert.Equal(t, "cli-test", id)
 	t.Setenv("MINCLOUD_CLIENT_ID", "")
 	t.Setenv("MINCLOUD_HOST", "")
+	t.Setenv("MINCLOUD_CLIENT_SECRET", "")
 
 	invoke := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
@@ -94,11 +95,38 @@ func TestServeAndInvoke(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "not valid JSON")
 
+	// With the secret: the debug endpoint, then the hosted CLI's summary.
+	code, out, errOut = invoke("helloWorld", `{"name":"allen"}`, "--client-secret", "cli-secret")
+	require.Equal(t, 0, code, errOut)
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	require.GreaterOrEqual(t, len(lines), 7, out)
+	assert.Equal(t, `{"code":0,"data":"hello allen","error":{}}`, lines[0])
+	assert.Regexp(t, `^job id:\s+\d+$`, lines[1])
+	assert.Regexp(t, `^run time:\s+[\d.]+ ms$`, lines[2])
+	assert.Regexp(t, `^billed time:\s+\d+ ms$`, lines[3])
+	assert.Regexp(t, `^memory used:\s+[\d.]+ (B|KB|MB)$`, lines[4])
+	assert.Equal(t, "log:", lines[5])
+	assert.Regexp(t, `^  \S+Z INFO event eventType=open_api jobId=\d+$`, lines[6])
+
+	code, _, errOut = invoke("helloWorld", "--client-secret", "wrong")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "authorize step")
+	assert.NotContains(t, errOut, "wrong")
+
+	var jobsOut, jobsErr bytes.Buffer
+	code = run(context.Background(), []string{"jobs", "helloWorld", "--client-secret", "cli-secret", "--source", "sdk"}, &jobsOut, &jobsErr)
+	require.Equal(t, 0, code, jobsErr.String())
+	rows := strings.Split(strings.TrimSpace(jobsOut.String()), "\n")
+	assert.Regexp(t, `^ID\s+STATUS\s+SOURCE`, rows[0])
+	assert.Len(t, rows, 2, "one sdk call of helloWorld so far:\n"+jobsOut.String())
+	assert.Contains(t, rows[1], "fulfilled")
+
 	assert.Equal(t, 0, stop())
 }
 
 func TestInvokeWithoutClientID(t *testing.T) {
 	t.Setenv("MINCLOUD_CLIENT_ID", "")
+	t.Setenv("MINCLOUD_CLIENT_SECRET", "")
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"invoke", "helloWorld"}, &out, &errOut)
 	assert.Equal(t, 1, code)
