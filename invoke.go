@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -114,126 +113,6 @@ func (r Result) MarshalJSON() ([]byte, error) {
 // error) or status; other keys go to Extra.
 func (r *Result) UnmarshalJSON(b []byte) error {
 	return decodeResult(b, r)
-}
-
-// resultWire is Result without its methods, for encoding/json to fill.
-type resultWire Result
-
-// decodeResult fills r from an answer. Answers holding only the protocol's
-// keys, the common case, take one pass of encoding/json; others go through
-// a map so that their extra keys are kept.
-func decodeResult(b []byte, r *Result) error {
-	*r = Result{}
-	keys, ok := topLevelKeys(b)
-	if !ok {
-		return errors.New("answer is not a JSON object")
-	}
-	if keys&keyOther == 0 {
-		if err := json.Unmarshal(b, (*resultWire)(r)); err != nil {
-			return err
-		}
-		if bytes.Equal(r.Data, []byte("null")) {
-			r.Data = nil
-		}
-	} else if err := decodeResultSlow(b, r); err != nil {
-		return err
-	}
-	if keys&(keyCode|keyStatus) == 0 {
-		return errors.New(`answer has neither "code" nor "status"`)
-	}
-	return nil
-}
-
-func decodeResultSlow(b []byte, r *Result) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(b, &fields); err != nil {
-		return err
-	}
-	for k, v := range fields {
-		var err error
-		switch k {
-		case "code":
-			err = json.Unmarshal(v, &r.Code)
-		case "data":
-			if !bytes.Equal(v, []byte("null")) {
-				r.Data = v
-			}
-		case "error":
-			err = json.Unmarshal(v, &r.Error)
-		case "status":
-			err = json.Unmarshal(v, &r.Status)
-		default:
-			if r.Extra == nil {
-				r.Extra = make(map[string]json.RawMessage)
-			}
-			r.Extra[k] = v
-		}
-		if err != nil {
-			return fmt.Errorf("key %q: %w", k, err)
-		}
-	}
-	return nil
-}
-
-// The keys topLevelKeys reports.
-const (
-	keyCode = 1 << iota
-	keyStatus
-	keyOther // any key but code, data, error and status
-)
-
-// topLevelKeys reports which keys the object b has at its top level, and
-// false when b does not start as an object. It trusts b to be valid JSON
-// (the decoder checks that); a key written with escapes counts as other,
-// which only sends it down the exact, slower path.
-func topLevelKeys(b []byte) (keys int, ok bool) {
-	b = bytes.TrimLeft(b, " \t\r\n")
-	if len(b) == 0 || b[0] != '{' {
-		return 0, false
-	}
-	depth, inString, wantKey, keyStart := 0, false, false, -1
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-				keyStart = -2 // escaped: not compared
-			case '"':
-				inString = false
-				if keyStart >= 0 {
-					switch string(b[keyStart:i]) {
-					case "code":
-						keys |= keyCode
-					case "status":
-						keys |= keyStatus
-					case "data", "error":
-					default:
-						keys |= keyOther
-					}
-				} else if keyStart == -2 {
-					keys |= keyOther
-				}
-				keyStart = -1
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-			if depth == 1 && wantKey {
-				keyStart, wantKey = i+1, false
-			}
-		case '{', '[':
-			depth++
-			wantKey = depth == 1
-		case '}', ']':
-			depth--
-		case ',':
-			wantKey = depth == 1
-		}
-	}
-	return keys, true
 }
 
 // FunctionError is a function's own failure, as the platform reports it in
