@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/functions"
 )
 
 // The Open API's paths, as protocol.md §4 names them.
@@ -355,33 +356,24 @@ func renderDebug(j *job, res *baas.Result) ([]byte, error) {
 	return out.MarshalJSON()
 }
 
-// page is a paginated list's meta.
-type page struct {
-	Limit      int     `json:"limit"`
-	Offset     int     `json:"offset"`
-	Next       *string `json:"next"`
-	Previous   *string `json:"previous"`
-	TotalCount int     `json:"total_count"`
-}
-
 // paginate cuts total items by the request's limit and offset and builds
 // the meta with absolute next and previous links.
-func (s *Server) paginate(r *http.Request, total int) (page, int, int, bool) {
+func (s *Server) paginate(r *http.Request, total int) (functions.Meta, int, int, bool) {
 	q := r.URL.Query()
 	limit, offset := defaultPage, 0
 	var err error
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
-			return page{}, 0, 0, false
+			return functions.Meta{}, 0, 0, false
 		}
 		limit = min(limit, maxPage)
 	}
 	if v := q.Get("offset"); v != "" {
 		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			return page{}, 0, 0, false
+			return functions.Meta{}, 0, 0, false
 		}
 	}
-	p := page{Limit: limit, Offset: offset, TotalCount: total}
+	p := functions.Meta{Limit: limit, Offset: offset, TotalCount: total}
 	link := func(off int) *string {
 		q.Set("limit", strconv.Itoa(limit))
 		q.Set("offset", strconv.Itoa(off))
@@ -396,19 +388,6 @@ func (s *Server) paginate(r *http.Request, total int) (page, int, int, bool) {
 	}
 	start := min(offset, total)
 	return p, start, min(start+limit, total), true
-}
-
-// jobObject is a job as the history lists it.
-type jobObject struct {
-	ID          int64  `json:"id"`
-	CreatedAt   int64  `json:"created_at"`
-	StartedAt   *int64 `json:"started_at"`
-	FinishedAt  *int64 `json:"finished_at"`
-	MemUsage    int64  `json:"mem_usage"`
-	ServiceType string `json:"service_type"`
-	Source      string `json:"source"`
-	Status      string `json:"status"`
-	UserLogURL  string `json:"user_log_url"`
 }
 
 func unixOrNil(t time.Time) *int64 {
@@ -460,9 +439,9 @@ func (s *Server) jobHistory(w http.ResponseWriter, r *http.Request, name string)
 		writeError(w, http.StatusBadRequest, "limit and offset must be non-negative integers.")
 		return
 	}
-	objects := make([]jobObject, 0, to-from)
+	objects := make([]functions.Job, 0, to-from)
 	for _, j := range matched[from:to] {
-		objects = append(objects, jobObject{
+		objects = append(objects, functions.Job{
 			ID: j.ID, CreatedAt: j.CreatedAt.Unix(), StartedAt: unixOrNil(j.StartedAt), FinishedAt: unixOrNil(j.FinishedAt),
 			MemUsage: j.MemUsage, ServiceType: j.ServiceType(), Source: j.Source, Status: j.Status,
 			UserLogURL: fmt.Sprintf("%s%s%s/job/%d/log/", s.URL, pathFunctions, url.PathEscape(name), j.ID),
