@@ -28,7 +28,8 @@ const EnvClientSecret = "MINCLOUD_CLIENT_SECRET"
 // calls go to /oserve/ with "Authorization: Bearer <access token>", and the
 // access token is obtained with the client id and this secret, cached, and
 // renewed before it expires. The secret and the tokens never appear in
-// errors or logs.
+// errors or logs. With a client secret, a user token ([WithAuthToken]) is
+// not sent: the access token speaks for the app.
 func WithClientSecret(secret string) Option { return func(c *config) { c.clientSecret = secret } }
 
 // OpenAPI reports whether the client calls the Open API (it has a client

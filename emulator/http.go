@@ -130,14 +130,8 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 
 // readJobRequest reads and checks the body, answering the error itself.
 func (s *Server) readJobRequest(w http.ResponseWriter, r *http.Request) (*jobRequest, bool) {
-	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.maxBodyBytes), r.ContentLength, s.cfg.maxBodyBytes)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: the limit is %d bytes.", s.cfg.maxBodyBytes))
-		return nil, false
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "Cannot read the request body.")
+	body, ok := s.readLimited(w, r)
+	if !ok {
 		return nil, false
 	}
 	var req jobRequest
@@ -229,6 +223,22 @@ func cannotRun(name string) function.Handler {
 		return nil, &function.Error{Type: "Error", Message: fmt.Sprintf(
 			"the emulator cannot run %s: it was created with code over the Open API, and the emulator runs only functions registered in Go", name)}
 	}
+}
+
+// readLimited reads the request body up to the cap, answering 413 past it
+// (and 400 when it cannot be read) itself.
+func (s *Server) readLimited(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.maxBodyBytes), r.ContentLength, s.cfg.maxBodyBytes)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: the limit is %d bytes.", s.cfg.maxBodyBytes))
+		return nil, false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "Cannot read the request body.")
+		return nil, false
+	}
+	return body, true
 }
 
 // readBody reads a body whose length is known into one buffer of that size.

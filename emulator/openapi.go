@@ -299,9 +299,8 @@ type v13Request struct {
 }
 
 func (s *Server) readV13(w http.ResponseWriter, r *http.Request) (*v13Request, bool) {
-	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.maxBodyBytes), r.ContentLength, s.cfg.maxBodyBytes)
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: the limit is %d bytes.", s.cfg.maxBodyBytes))
+	body, ok := s.readLimited(w, r)
+	if !ok {
 		return nil, false
 	}
 	var req v13Request
