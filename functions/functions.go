@@ -273,7 +273,12 @@ func pages[T any](ctx context.Context, s *Service, name, path string, q url.Valu
 				return
 			}
 			// Follow the server's next page, on our host: the query holds
-			// the position, the path stays ours.
+			// the position, the path stays ours. A next that does not move
+			// would loop for ever.
+			if next.Query().Encode() == q.Encode() {
+				yield(zero, &baas.HError{Code: resp.StatusCode, StatusCode: resp.StatusCode, Message: "unexpected response: meta.next points at the same page: " + *p.Meta.Next})
+				return
+			}
 			q = next.Query()
 		}
 	}

@@ -6,7 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -312,4 +317,38 @@ func TestManageFunctions(t *testing.T) {
 	_, err = fns.Get(ctx, "")
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, baas.CodeBadParameter, he.Code)
+}
+
+// A server whose next link never moves must not make the iterator loop.
+func TestJobsStopsOnANextThatDoesNotMove(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t)
+	mux := http.NewServeMux()
+	mux.Handle("/api/", httputil.NewSingleHostReverseProxy(mustParse(t, srv.URL)))
+	mux.HandleFunc("/oserve/v1.3/cloud-function/loop/job/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"meta":{"limit":1,"offset":0,"next":"/oserve/v1.3/cloud-function/loop/job/?limit=1&offset=0","previous":null,"total_count":9},"objects":[{"id":1}]}`)
+	})
+	front := httptest.NewServer(mux)
+	defer front.Close()
+	c, err := baas.New(baas.WithClientID(srv.ClientID), baas.WithClientSecret(srv.ClientSecret), baas.WithHost(front.URL))
+	require.NoError(t, err)
+	n, errs := 0, 0
+	for _, err := range functions.New(c).Jobs(context.Background(), "loop", functions.JobFilter{PageSize: 1}) {
+		if err != nil {
+			errs++
+			assert.Contains(t, err.Error(), "same page")
+			continue
+		}
+		n++
+		require.Less(t, n, 10, "the iterator loops")
+	}
+	assert.Equal(t, 2, n)
+	assert.Equal(t, 1, errs)
+}
+
+func mustParse(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	require.NoError(t, err)
+	return u
 }
