@@ -479,3 +479,38 @@ func assertNoGoroutineLeft(t *testing.T, before int) {
 		t.Errorf("%d goroutines left (was %d):\n%s", n, before, bytes.TrimSpace(buf))
 	}
 }
+
+func TestJobStatusesWhileRunningAndQueued(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, emulator.WithMaxJobs(1), emulator.WithAsyncScheduleWait(300*time.Millisecond))
+	release := make(chan struct{})
+	srv.Register("hold", func(ctx context.Context, ev *function.Event) (any, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil, nil
+	})
+	ctx := context.Background()
+	_, err := c.Invoke(ctx, "hold", nil, false) // takes the only slot
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return srv.Jobs()[0].Status == emulator.StatusExecuting }, 5*time.Second, 5*time.Millisecond)
+	_, err = c.Invoke(ctx, "hold", nil, false) // waits for it
+	require.NoError(t, err)
+
+	jobs := srv.Jobs()
+	assert.False(t, jobs[0].StartedAt.IsZero())
+	assert.True(t, jobs[0].FinishedAt.IsZero())
+	assert.Equal(t, emulator.StatusWaiting, jobs[1].Status)
+	assert.True(t, jobs[1].StartedAt.IsZero())
+	assert.Nil(t, jobs[1].Result)
+
+	// Queued longer than the async schedule wait: schedule_failed.
+	require.Eventually(t, func() bool { return srv.Jobs()[1].Status == emulator.StatusScheduleFailed }, 5*time.Second, 10*time.Millisecond)
+	close(release)
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	require.NoError(t, srv.Wait(wctx))
+	assert.Equal(t, emulator.StatusFulfilled, srv.Jobs()[0].Status)
+	assert.Equal(t, emulator.StatusScheduleFailed, srv.Jobs()[1].Status)
+}

@@ -1,6 +1,7 @@
 // Package appsetup gives the examples a client: for the app named by
-// MINCLOUD_CLIENT_ID (and MINCLOUD_HOST) when set, else for an embedded
-// emulator with the demo functions registered.
+// MINCLOUD_CLIENT_ID (with MINCLOUD_HOST, MINCLOUD_ENV_ID,
+// MINCLOUD_AUTH_TOKEN and MINCLOUD_CLIENT_SECRET) when set, else for an
+// embedded emulator with the demo functions registered.
 package appsetup
 
 import (
@@ -20,6 +21,7 @@ func Client(opts ...baas.Option) (*baas.Client, *emulator.Server, func(), error)
 			baas.WithHost(os.Getenv(baas.EnvHost)),
 			baas.WithEnv(os.Getenv(baas.EnvEnvID)),
 			baas.WithAuthToken(os.Getenv(baas.EnvAuthToken)),
+			baas.WithClientSecret(os.Getenv(baas.EnvClientSecret)), // the Open API when set
 		}, opts...)...)
 		return c, nil, func() {}, err
 	}
