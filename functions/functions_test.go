@@ -352,3 +352,20 @@ func mustParse(t *testing.T, s string) *url.URL {
 	require.NoError(t, err)
 	return u
 }
+
+// Not parallel: it sets the environment the default client is built from.
+func TestDefaultClientFromSecretInEnvironment(t *testing.T) {
+	srv, _ := setup(t)
+	t.Setenv(baas.EnvClientID, srv.ClientID)
+	t.Setenv(baas.EnvHost, srv.URL)
+	t.Setenv(baas.EnvEnvID, "")
+	t.Setenv(baas.EnvAuthToken, "")
+	t.Setenv(baas.EnvClientSecret, srv.ClientSecret)
+	c, err := baas.Default()
+	require.NoError(t, err)
+	assert.True(t, c.OpenAPI())
+	greeting, err := baas.InvokeAs[string](context.Background(), nil, "helloWorld", map[string]string{"name": "env"})
+	require.NoError(t, err)
+	assert.Equal(t, "hello env from open_api", greeting)
+	assert.Equal(t, 1, srv.TokensIssued())
+}
