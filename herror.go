@@ -154,6 +154,16 @@ func unexpectedBody(status int, header http.Header, body []byte, secrets []strin
 	}
 }
 
+// tooLarge is the error for an answer past the size cap.
+func tooLarge(status int, limit int64, cause error) *HError {
+	return &HError{
+		Code:       status,
+		StatusCode: status,
+		Message:    "response too large: more than " + strconv.FormatInt(limit, 10) + " bytes (HTTP " + strconv.Itoa(status) + ")",
+		err:        cause,
+	}
+}
+
 func nonEmptyString(v any) bool {
 	s, ok := v.(string)
 	return ok && s != ""

@@ -2,6 +2,7 @@ package baas
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 )
 
@@ -13,6 +14,17 @@ type Response struct {
 	Header     http.Header `json:"headers"`
 	Body       []byte      `json:"-"`
 	Data       *Result     `json:"data"`
+
+	secrets []string // what Unmarshal's errors must not quote
+}
+
+// Unmarshal decodes the body as JSON into v. A body that does not fit is
+// an *HError saying what came back, as for any unexpected answer.
+func (r *Response) Unmarshal(v any) error {
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return unexpectedBody(r.StatusCode, r.Header, r.Body, r.secrets, err)
+	}
+	return nil
 }
 
 // InvokeFunction calls the function as [Client.Invoke] does and returns
@@ -24,5 +36,5 @@ func (c *Client) InvokeFunction(ctx context.Context, name string, params any, sy
 	if err != nil {
 		return nil, err
 	}
-	return &Response{StatusCode: ans.status, Header: ans.header, Body: ans.body, Data: res}, nil
+	return &Response{StatusCode: ans.status, Header: ans.header, Body: ans.body, Data: res, secrets: c.redactions()}, nil
 }

@@ -95,7 +95,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Response{StatusCode: ans.status, Header: ans.header, Body: ans.body}, nil
+	return &Response{StatusCode: ans.status, Header: ans.header, Body: ans.body, secrets: c.redactions()}, nil
 }
 
 // tokenSource holds the Open API access token: fetched on first need by

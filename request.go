@@ -121,12 +121,7 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryA
 
 	body, err := readCapped(raw.Body, raw.ContentLength, c.cfg.maxResponseBytes, false)
 	if errors.Is(err, errTooLarge) {
-		return nil, noRetry, &HError{
-			Code:       raw.StatusCode,
-			StatusCode: raw.StatusCode,
-			Message:    "response too large: more than " + strconv.FormatInt(c.cfg.maxResponseBytes, 10) + " bytes (HTTP " + strconv.Itoa(raw.StatusCode) + ")",
-			err:        err,
-		}
+		return nil, noRetry, tooLarge(raw.StatusCode, c.cfg.maxResponseBytes, err)
 	}
 	if err != nil {
 		return nil, noRetry, transportError(ctx, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -89,6 +90,15 @@ func (j *job) snapshot() Job {
 	defer j.mu.Unlock()
 	out := j.rec
 	out.Log = append([]string(nil), j.rec.Log...)
+	return out
+}
+
+// summary is the record without its log, for listings that do not show it.
+func (j *job) summary() Job {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := j.rec
+	out.Log = nil
 	return out
 }
 
@@ -194,7 +204,7 @@ func heapAllocs() uint64 {
 func callHandler(ctx context.Context, h function.Handler, ev *function.Event) (res *baas.Result) {
 	defer func() {
 		if p := recover(); p != nil {
-			res = failure("PanicError", fmt.Sprint(p), string(debugStack()))
+			res = failure("PanicError", fmt.Sprint(p), string(debug.Stack()))
 		}
 	}()
 	v, err := h(ctx, ev)

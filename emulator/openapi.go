@@ -30,7 +30,6 @@ const (
 	defaultPage    = 20
 	maxPage        = 1000
 	authorizeWait  = 2 * time.Minute // how long the redirect dance may take
-	openAPISource  = SourceOpenAPI
 	bearerPrefix   = "Bearer "
 	tokenTypeValue = "Bearer"
 )
@@ -230,7 +229,7 @@ func (s *Server) handleOpenInvoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.startJob(w, r, openAPISource, *req.FunctionName, req.Data, req.Sync == nil || *req.Sync, nil, renderResult)
+	s.startJob(w, r, SourceOpenAPI, *req.FunctionName, req.Data, req.Sync == nil || *req.Sync, nil, renderResult)
 }
 
 // handleFunctions serves everything under /oserve/v1.3/cloud-function/.
@@ -321,7 +320,7 @@ func (s *Server) invokeByPath(w http.ResponseWriter, r *http.Request, name strin
 	if !ok {
 		return
 	}
-	s.startJob(w, r, openAPISource, name, req.Data, req.Sync == nil || *req.Sync, nil, renderResult)
+	s.startJob(w, r, SourceOpenAPI, name, req.Data, req.Sync == nil || *req.Sync, nil, renderResult)
 }
 
 func (s *Server) debug(w http.ResponseWriter, r *http.Request, name string) {
@@ -329,7 +328,7 @@ func (s *Server) debug(w http.ResponseWriter, r *http.Request, name string) {
 	if !ok {
 		return
 	}
-	s.startJob(w, r, openAPISource, name, req.Data, true, nil, renderDebug)
+	s.startJob(w, r, SourceOpenAPI, name, req.Data, true, nil, renderDebug)
 }
 
 // renderDebug answers the debug call: the result, the job id, the run's
@@ -419,10 +418,15 @@ func (s *Server) jobHistory(w http.ResponseWriter, r *http.Request, name string)
 			*dst = n
 		}
 	}
+	s.mu.Lock()
+	all := append([]*job(nil), s.jobs...)
+	s.mu.Unlock()
 	var matched []Job
-	jobs := s.Jobs()
-	for i := len(jobs) - 1; i >= 0; i-- {
-		j := jobs[i]
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].rec.Function != name { // set at creation, never changed
+			continue
+		}
+		j := all[i].summary()
 		switch {
 		case j.Function != name,
 			q.Get("source") != "" && j.Source != q.Get("source"),

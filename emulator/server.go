@@ -29,7 +29,6 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -420,5 +419,3 @@ func randomHex(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
-var debugStack = debug.Stack

@@ -12,7 +12,6 @@ package functions
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -45,22 +44,6 @@ func checkName(name string) error {
 	return nil
 }
 
-// decode unmarshals a 2xx answer, or says what came back instead.
-func decode(resp *baas.Response, v any) error {
-	if err := json.Unmarshal(resp.Body, v); err != nil {
-		snippet := resp.Body
-		if len(snippet) > 200 {
-			snippet = snippet[:200]
-		}
-		return &baas.HError{
-			Code:       resp.StatusCode,
-			StatusCode: resp.StatusCode,
-			Message:    fmt.Sprintf("unexpected response (HTTP %d, %d bytes: %q): %v", resp.StatusCode, len(resp.Body), snippet, err),
-		}
-	}
-	return nil
-}
-
 // Invoke calls the function by its path (the v1.3 Open API): the same
 // answers as baas.Client.Invoke. params nil sends {}.
 func (s *Service) Invoke(ctx context.Context, name string, params any, sync bool) (*baas.Result, error) {
@@ -85,7 +68,7 @@ func (s *Service) Invoke(ctx context.Context, name string, params any, sync bool
 		return nil, err
 	}
 	var res baas.Result
-	return &res, decode(resp, &res)
+	return &res, resp.Unmarshal(&res)
 }
 
 // DebugResult is a debug run's answer: the function's outcome and what the
@@ -178,7 +161,7 @@ func (s *Service) Debug(ctx context.Context, name string, params any) (*DebugRes
 		return nil, err
 	}
 	var d DebugResult
-	return &d, decode(resp, &d)
+	return &d, resp.Unmarshal(&d)
 }
 
 // Job is one run in a function's history.
@@ -255,7 +238,7 @@ func pages[T any](ctx context.Context, s *Service, name, path string, q url.Valu
 				return
 			}
 			var p page[T]
-			if err := decode(resp, &p); err != nil {
+			if err := resp.Unmarshal(&p); err != nil {
 				yield(zero, err)
 				return
 			}
@@ -324,7 +307,7 @@ func (s *Service) Get(ctx context.Context, name string) (*Function, error) {
 		return nil, err
 	}
 	var f Function
-	return &f, decode(resp, &f)
+	return &f, resp.Unmarshal(&f)
 }
 
 // Create creates a function from its name, code and remark (the server
@@ -345,7 +328,7 @@ func (s *Service) Create(ctx context.Context, f Function) (*Function, error) {
 		return nil, err
 	}
 	var out Function
-	return &out, decode(resp, &out)
+	return &out, resp.Unmarshal(&out)
 }
 
 // Update is a change to a function; nil fields stay as they are.
@@ -364,7 +347,7 @@ func (s *Service) Update(ctx context.Context, name string, u Update) (*Function,
 		return nil, err
 	}
 	var out Function
-	return &out, decode(resp, &out)
+	return &out, resp.Unmarshal(&out)
 }
 
 // Delete deletes the function (the server answers 204).

@@ -369,3 +369,47 @@ func TestDefaultClientFromSecretInEnvironment(t *testing.T) {
 	assert.Equal(t, "hello env from open_api", greeting)
 	assert.Equal(t, 1, srv.TokensIssued())
 }
+
+// The Open API keeps the Web API's deadlines: a sync call is cut at the
+// client's sync timeout with a 601.
+func TestOpenAPIDeadline(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t)
+	srv.Register("slow", func(ctx context.Context, ev *function.Event) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	c, err := srv.Client(baas.WithClientSecret(srv.ClientSecret), baas.WithSyncTimeout(200*time.Millisecond))
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = c.Invoke(context.Background(), "slow", nil, true)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	var he *baas.HError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, baas.CodeTimeout, he.Code)
+	assert.Less(t, time.Since(start), 3*time.Second)
+}
+
+// A 2xx management answer that is not the JSON promised is an HError that
+// says what came back, with no token in it.
+func TestUnexpectedManagementAnswer(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t)
+	mux := http.NewServeMux()
+	mux.Handle("/api/", httputil.NewSingleHostReverseProxy(mustParse(t, srv.URL)))
+	mux.HandleFunc("/oserve/v1.3/cloud-function/f/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<html>maintenance, your "+r.Header.Get("Authorization")+"</html>")
+	})
+	front := httptest.NewServer(mux)
+	defer front.Close()
+	c, err := baas.New(baas.WithClientID(srv.ClientID), baas.WithClientSecret(srv.ClientSecret), baas.WithHost(front.URL))
+	require.NoError(t, err)
+	_, err = functions.New(c).Get(context.Background(), "f")
+	var he *baas.HError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, 200, he.Code)
+	assert.Contains(t, he.Error(), "unexpected response")
+	assert.Contains(t, he.Error(), "maintenance")
+	assert.Contains(t, he.Error(), "[REDACTED]")
+	assert.Regexp(t, `Bearer \[REDACTED\]`, he.Error(), "the access token is cut out")
+}
