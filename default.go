@@ -22,8 +22,35 @@ var defaults struct {
 	mu      sync.Mutex
 	initd   *Client
 	fromEnv *Client
-	env     [5]string
+	env     envValues
 }
+
+// envValues are the MINCLOUD_* variables, in the order of envNames.
+type envValues [5]string
+
+var envNames = [5]string{EnvClientID, EnvHost, EnvEnvID, EnvAuthToken, EnvClientSecret}
+
+func readEnv() envValues {
+	var v envValues
+	for i, name := range envNames {
+		v[i] = os.Getenv(name)
+	}
+	return v
+}
+
+func (v envValues) options() []Option {
+	return []Option{WithClientID(v[0]), WithHost(v[1]), WithEnv(v[2]), WithAuthToken(v[3]), WithClientSecret(v[4])}
+}
+
+// EnvOptions returns the options the MINCLOUD_* variables give: the client
+// id ([EnvClientID]), host, environment, user token and client secret; an
+// unset variable leaves its default. Options after them override them:
+//
+//	c, err := baas.New(append(baas.EnvOptions(), baas.WithLogger(l))...)
+//
+// It is how [Default] builds its client, and how the examples and the
+// mincloud command read the environment.
+func EnvOptions() []Option { return readEnv().options() }
 
 // Init builds the package-level client used by [Invoke] and
 // [InvokeFunction], as BaaS.init does. It replaces any earlier one; on
@@ -48,14 +75,14 @@ func Default() (*Client, error) {
 	if defaults.initd != nil {
 		return defaults.initd, nil
 	}
-	env := [5]string{os.Getenv(EnvClientID), os.Getenv(EnvHost), os.Getenv(EnvEnvID), os.Getenv(EnvAuthToken), os.Getenv(EnvClientSecret)}
+	env := readEnv()
 	if defaults.fromEnv != nil && env == defaults.env {
 		return defaults.fromEnv, nil
 	}
 	if env[0] == "" {
 		return nil, newError(CodeUninitialized, "", nil) // neither Init nor MINCLOUD_CLIENT_ID
 	}
-	c, err := New(WithClientID(env[0]), WithHost(env[1]), WithEnv(env[2]), WithAuthToken(env[3]), WithClientSecret(env[4]))
+	c, err := New(env.options()...)
 	if err != nil {
 		return nil, err
 	}

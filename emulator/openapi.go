@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas"
-	"github.com/mincloud-go/baas/functions"
+	"github.com/mincloud-go/baas/manage"
 )
 
 // The Open API's paths, as protocol.md §4 names them.
@@ -356,22 +356,22 @@ func renderDebug(j *job, res *baas.Result) ([]byte, error) {
 
 // paginate cuts total items by the request's limit and offset and builds
 // the meta with absolute next and previous links.
-func (s *Server) paginate(r *http.Request, total int) (functions.Meta, int, int, bool) {
+func (s *Server) paginate(r *http.Request, total int) (manage.Meta, int, int, bool) {
 	q := r.URL.Query()
 	limit, offset := defaultPage, 0
 	var err error
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
-			return functions.Meta{}, 0, 0, false
+			return manage.Meta{}, 0, 0, false
 		}
 		limit = min(limit, maxPage)
 	}
 	if v := q.Get("offset"); v != "" {
 		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			return functions.Meta{}, 0, 0, false
+			return manage.Meta{}, 0, 0, false
 		}
 	}
-	p := functions.Meta{Limit: limit, Offset: offset, TotalCount: total}
+	p := manage.Meta{Limit: limit, Offset: offset, TotalCount: total}
 	link := func(off int) *string {
 		q.Set("limit", strconv.Itoa(limit))
 		q.Set("offset", strconv.Itoa(off))
@@ -442,9 +442,9 @@ func (s *Server) jobHistory(w http.ResponseWriter, r *http.Request, name string)
 		writeError(w, http.StatusBadRequest, "limit and offset must be non-negative integers.")
 		return
 	}
-	objects := make([]functions.Job, 0, to-from)
+	objects := make([]manage.Job, 0, to-from)
 	for _, j := range matched[from:to] {
-		objects = append(objects, functions.Job{
+		objects = append(objects, manage.Job{
 			ID: j.ID, CreatedAt: j.CreatedAt.Unix(), StartedAt: unixOrNil(j.StartedAt), FinishedAt: unixOrNil(j.FinishedAt),
 			MemUsage: j.MemUsage, ServiceType: j.ServiceType(), Source: j.Source, Status: j.Status,
 			UserLogURL: fmt.Sprintf("%s%s%s/job/%d/log/", s.URL, pathFunctions, url.PathEscape(name), j.ID),

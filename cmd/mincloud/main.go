@@ -36,7 +36,7 @@ import (
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator"
 	"github.com/mincloud-go/baas/emulator/demo"
-	"github.com/mincloud-go/baas/functions"
+	"github.com/mincloud-go/baas/manage"
 )
 
 const usage = `usage:
@@ -173,7 +173,7 @@ func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	if c.OpenAPI() && !*async {
-		run, err := functions.New(c).Debug(ctx, pos[0], params)
+		run, err := manage.New(c).Debug(ctx, pos[0], params)
 		if err != nil {
 			return fail(stderr, err)
 		}
@@ -196,7 +196,7 @@ func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // printSummary prints a debug run's figures and log, as the hosted CLI.
-func printSummary(w io.Writer, run *functions.DebugResult) {
+func printSummary(w io.Writer, run *manage.DebugResult) {
 	fmt.Fprintf(w, "job id:      %d\n", run.JobID)
 	fmt.Fprintf(w, "run time:    %.2f ms\n", run.ExecutionTime)
 	fmt.Fprintf(w, "billed time: %.0f ms\n", run.BillingTime)
@@ -220,7 +220,7 @@ func humanBytes(n int64) string {
 func jobs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("jobs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var filter functions.JobFilter
+	var filter manage.JobFilter
 	fs.StringVar(&filter.Status, "status", "", "only jobs with this status (fulfilled, execution_failed, ...)")
 	fs.StringVar(&filter.Source, "source", "", "only jobs from this source (sdk, open_api, cloud_function, ...)")
 	fs.StringVar(&filter.ServiceType, "service-type", "", "time_sensitive (sync) or batch (async)")
@@ -241,7 +241,7 @@ func jobs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	filter.PageSize = min(max(*limit, 1), 100)
 	fmt.Fprintf(stdout, "%-12s %-18s %-15s %-15s %-20s %s\n", "ID", "STATUS", "SOURCE", "SERVICE", "CREATED", "RUN")
 	n := 0
-	for j, err := range functions.New(c).Jobs(ctx, pos[0], filter) {
+	for j, err := range manage.New(c).Jobs(ctx, pos[0], filter) {
 		if err != nil {
 			return fail(stderr, err)
 		}

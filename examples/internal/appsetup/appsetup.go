@@ -15,14 +15,8 @@ import (
 // Client returns the client to call with, the emulator behind it (nil for
 // a real app), and a function to call when done.
 func Client(opts ...baas.Option) (*baas.Client, *emulator.Server, func(), error) {
-	if id := os.Getenv(baas.EnvClientID); id != "" {
-		c, err := baas.New(append([]baas.Option{
-			baas.WithClientID(id),
-			baas.WithHost(os.Getenv(baas.EnvHost)),
-			baas.WithEnv(os.Getenv(baas.EnvEnvID)),
-			baas.WithAuthToken(os.Getenv(baas.EnvAuthToken)),
-			baas.WithClientSecret(os.Getenv(baas.EnvClientSecret)), // the Open API when set
-		}, opts...)...)
+	if os.Getenv(baas.EnvClientID) != "" {
+		c, err := baas.New(append(baas.EnvOptions(), opts...)...) // the Open API when MINCLOUD_CLIENT_SECRET is set
 		return c, nil, func() {}, err
 	}
 	srv := emulator.New()

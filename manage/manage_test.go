@@ -1,4 +1,4 @@
-package functions_test
+package manage_test
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator"
 	"github.com/mincloud-go/baas/function"
-	"github.com/mincloud-go/baas/functions"
+	"github.com/mincloud-go/baas/manage"
 )
 
 // setup starts an emulator and an Open API client for it.
@@ -63,7 +63,7 @@ func TestInvokeOverTheOpenAPI(t *testing.T) {
 	assert.Equal(t, "ok", resp.Data.Status)
 
 	// The v1.3 invoke by path answers the same.
-	fns := functions.New(c)
+	fns := manage.New(c)
 	res, err = fns.Invoke(context.Background(), "helloWorld", map[string]string{"name": "v13"}, true)
 	require.NoError(t, err)
 	assert.Equal(t, `"hello v13 from open_api"`, string(res.Data))
@@ -139,7 +139,7 @@ func TestWrongSecretNamesTheStep(t *testing.T) {
 	assert.NotContains(t, logs.String(), secret)
 	assert.Empty(t, srv.Jobs())
 
-	_, err = functions.New(c).Debug(context.Background(), "helloWorld", nil)
+	_, err = manage.New(c).Debug(context.Background(), "helloWorld", nil)
 	require.ErrorAs(t, err, &he)
 	assert.Contains(t, he.Error(), "authorize step")
 }
@@ -163,7 +163,7 @@ func TestWebAPIClientCannotManage(t *testing.T) {
 	srv, _ := setup(t)
 	c, err := srv.Client()
 	require.NoError(t, err)
-	_, err = functions.New(c).List(context.Background())
+	_, err = manage.New(c).List(context.Background())
 	var he *baas.HError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, baas.CodeUninitialized, he.Code)
@@ -172,7 +172,7 @@ func TestWebAPIClientCannotManage(t *testing.T) {
 func TestDebug(t *testing.T) {
 	t.Parallel()
 	_, c := setup(t)
-	run, err := functions.New(c).Debug(context.Background(), "helloWorld", map[string]string{"name": "dbg"})
+	run, err := manage.New(c).Debug(context.Background(), "helloWorld", map[string]string{"name": "dbg"})
 	require.NoError(t, err)
 	assert.Equal(t, 0, run.Code)
 	assert.Equal(t, `"hello dbg from open_api"`, string(run.Data))
@@ -217,32 +217,32 @@ func TestJobHistoryPagesAndFilters(t *testing.T) {
 	defer cancel()
 	require.NoError(t, srv.Wait(wctx))
 
-	fns := functions.New(c)
-	collect := func(name string, f functions.JobFilter) []functions.Job {
+	fns := manage.New(c)
+	collect := func(name string, f manage.JobFilter) []manage.Job {
 		t.Helper()
-		var out []functions.Job
+		var out []manage.Job
 		for j, err := range fns.Jobs(ctx, name, f) {
 			require.NoError(t, err)
 			out = append(out, j)
 		}
 		return out
 	}
-	all := collect("helloWorld", functions.JobFilter{PageSize: 3}) // 12 jobs: 4 pages
+	all := collect("helloWorld", manage.JobFilter{PageSize: 3}) // 12 jobs: 4 pages
 	require.Len(t, all, 12)
 	for i := 1; i < len(all); i++ {
 		assert.Greater(t, all[i-1].ID, all[i].ID, "newest first, no job twice")
 	}
-	assert.Len(t, collect("helloWorld", functions.JobFilter{PageSize: 2, Source: "sdk"}), 7)
-	assert.Len(t, collect("helloWorld", functions.JobFilter{PageSize: 2, Source: "open_api"}), 5)
-	assert.Len(t, collect("helloWorld", functions.JobFilter{PageSize: 4, ServiceType: "batch"}), 5)
-	assert.Len(t, collect("helloWorld", functions.JobFilter{ServiceType: "time_sensitive"}), 7)
-	assert.Len(t, collect("helloWorld", functions.JobFilter{PageSize: 5, Status: "fulfilled"}), 12)
-	assert.Len(t, collect("fails", functions.JobFilter{PageSize: 1, Status: "execution_failed"}), 3)
-	assert.Empty(t, collect("fails", functions.JobFilter{Status: "fulfilled"}))
-	assert.Len(t, collect("helloWorld", functions.JobFilter{PageSize: 5, CreatedAfter: time.Now().Add(-time.Minute)}), 12)
-	assert.Empty(t, collect("helloWorld", functions.JobFilter{CreatedAfter: time.Now().Add(time.Hour)}))
-	assert.Empty(t, collect("helloWorld", functions.JobFilter{CreatedBefore: time.Now().Add(-time.Hour)}))
-	assert.Len(t, collect("helloWorld", functions.JobFilter{CreatedBefore: time.Now().Add(time.Minute), PageSize: 7}), 12)
+	assert.Len(t, collect("helloWorld", manage.JobFilter{PageSize: 2, Source: "sdk"}), 7)
+	assert.Len(t, collect("helloWorld", manage.JobFilter{PageSize: 2, Source: "open_api"}), 5)
+	assert.Len(t, collect("helloWorld", manage.JobFilter{PageSize: 4, ServiceType: "batch"}), 5)
+	assert.Len(t, collect("helloWorld", manage.JobFilter{ServiceType: "time_sensitive"}), 7)
+	assert.Len(t, collect("helloWorld", manage.JobFilter{PageSize: 5, Status: "fulfilled"}), 12)
+	assert.Len(t, collect("fails", manage.JobFilter{PageSize: 1, Status: "execution_failed"}), 3)
+	assert.Empty(t, collect("fails", manage.JobFilter{Status: "fulfilled"}))
+	assert.Len(t, collect("helloWorld", manage.JobFilter{PageSize: 5, CreatedAfter: time.Now().Add(-time.Minute)}), 12)
+	assert.Empty(t, collect("helloWorld", manage.JobFilter{CreatedAfter: time.Now().Add(time.Hour)}))
+	assert.Empty(t, collect("helloWorld", manage.JobFilter{CreatedBefore: time.Now().Add(-time.Hour)}))
+	assert.Len(t, collect("helloWorld", manage.JobFilter{CreatedBefore: time.Now().Add(time.Minute), PageSize: 7}), 12)
 
 	j := all[0]
 	assert.Equal(t, "batch", j.ServiceType)
@@ -253,7 +253,7 @@ func TestJobHistoryPagesAndFilters(t *testing.T) {
 
 	// Stopping early stops the paging.
 	n := 0
-	for range fns.Jobs(ctx, "helloWorld", functions.JobFilter{PageSize: 1}) {
+	for range fns.Jobs(ctx, "helloWorld", manage.JobFilter{PageSize: 1}) {
 		n++
 		if n == 2 {
 			break
@@ -261,7 +261,7 @@ func TestJobHistoryPagesAndFilters(t *testing.T) {
 	}
 	assert.Equal(t, 2, n)
 
-	for _, err := range fns.Jobs(ctx, "nope", functions.JobFilter{}) {
+	for _, err := range fns.Jobs(ctx, "nope", manage.JobFilter{}) {
 		var he *baas.HError
 		require.ErrorAs(t, err, &he)
 		assert.Equal(t, 404, he.Code)
@@ -272,13 +272,13 @@ func TestManageFunctions(t *testing.T) {
 	t.Parallel()
 	_, c := setup(t)
 	ctx := context.Background()
-	fns := functions.New(c)
+	fns := manage.New(c)
 
-	created, err := fns.Create(ctx, functions.Function{Name: "js", Code: "exports.main = (e, cb) => cb(null, 1)", Remark: "from JS"})
+	created, err := fns.Create(ctx, manage.Function{Name: "js", Code: "exports.main = (e, cb) => cb(null, 1)", Remark: "from JS"})
 	require.NoError(t, err)
 	assert.Equal(t, "js", created.Name)
 	assert.Equal(t, "from JS", created.Remark)
-	_, err = fns.Create(ctx, functions.Function{Name: "js"})
+	_, err = fns.Create(ctx, manage.Function{Name: "js"})
 	var he *baas.HError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, 400, he.Code)
@@ -292,7 +292,7 @@ func TestManageFunctions(t *testing.T) {
 	assert.Equal(t, []string{"helloWorld", "js"}, names)
 
 	remark := "renamed"
-	updated, err := fns.Update(ctx, "js", functions.Update{Remark: &remark})
+	updated, err := fns.Update(ctx, "js", manage.Update{Remark: &remark})
 	require.NoError(t, err)
 	assert.Equal(t, "renamed", updated.Remark)
 	got, err := fns.Get(ctx, "js")
@@ -333,7 +333,7 @@ func TestJobsStopsOnANextThatDoesNotMove(t *testing.T) {
 	c, err := baas.New(baas.WithClientID(srv.ClientID), baas.WithClientSecret(srv.ClientSecret), baas.WithHost(front.URL))
 	require.NoError(t, err)
 	n, errs := 0, 0
-	for _, err := range functions.New(c).Jobs(context.Background(), "loop", functions.JobFilter{PageSize: 1}) {
+	for _, err := range manage.New(c).Jobs(context.Background(), "loop", manage.JobFilter{PageSize: 1}) {
 		if err != nil {
 			errs++
 			assert.Contains(t, err.Error(), "same page")
@@ -404,7 +404,7 @@ func TestUnexpectedManagementAnswer(t *testing.T) {
 	defer front.Close()
 	c, err := baas.New(baas.WithClientID(srv.ClientID), baas.WithClientSecret(srv.ClientSecret), baas.WithHost(front.URL))
 	require.NoError(t, err)
-	_, err = functions.New(c).Get(context.Background(), "f")
+	_, err = manage.New(c).Get(context.Background(), "f")
 	var he *baas.HError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, 200, he.Code)

@@ -1,13 +1,13 @@
-// Package functions manages 知晓云 cloud functions over the Open API:
+// Package manage manages 知晓云 cloud functions over the Open API:
 // debug runs with their log, the job history, and listing, creating,
 // updating and deleting functions. It works on a baas.Client built with
 // baas.WithClientSecret.
 //
 //	c, _ := baas.New(baas.WithClientID(id), baas.WithClientSecret(secret))
-//	fns := functions.New(c)
+//	fns := manage.New(c)
 //	run, err := fns.Debug(ctx, "helloWorld", map[string]any{"name": "allen"})
-//	for job, err := range fns.Jobs(ctx, "helloWorld", functions.JobFilter{Status: "fulfilled"}) { ... }
-package functions
+//	for job, err := range fns.Jobs(ctx, "helloWorld", manage.JobFilter{Status: "fulfilled"}) { ... }
+package manage
 
 import (
 	"context"

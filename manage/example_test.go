@@ -1,4 +1,4 @@
-package functions_test
+package manage_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator"
 	"github.com/mincloud-go/baas/function"
-	"github.com/mincloud-go/baas/functions"
+	"github.com/mincloud-go/baas/manage"
 )
 
 // openAPI starts an emulator with one function and returns an Open API
@@ -34,7 +34,7 @@ func ExampleService_Debug() {
 	srv, c := openAPI()
 	defer srv.Close()
 
-	run, err := functions.New(c).Debug(context.Background(), "helloWorld", map[string]string{"name": "allen"})
+	run, err := manage.New(c).Debug(context.Background(), "helloWorld", map[string]string{"name": "allen"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func ExampleService_Jobs() {
 
 	// The history comes newest first, page after page as the loop reads.
 	n := 0
-	for job, err := range functions.New(c).Jobs(ctx, "helloWorld", functions.JobFilter{Source: "open_api", PageSize: 2}) {
+	for job, err := range manage.New(c).Jobs(ctx, "helloWorld", manage.JobFilter{Source: "open_api", PageSize: 2}) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -76,9 +76,9 @@ func ExampleService_Create() {
 	srv, c := openAPI()
 	defer srv.Close()
 	ctx := context.Background()
-	fns := functions.New(c)
+	fns := manage.New(c)
 
-	f, err := fns.Create(ctx, functions.Function{Name: "fromJS", Code: "exports.main = (event, cb) => cb(null, 1)"})
+	f, err := fns.Create(ctx, manage.Function{Name: "fromJS", Code: "exports.main = (event, cb) => cb(null, 1)"})
 	if err != nil {
 		log.Fatal(err)
 	}
