@@ -20,7 +20,9 @@
 //
 // The platform's limits hold, each an option: 5 s for a sync job and 300 s
 // for an async one, 100 jobs at once, a sync job waiting up to 2 s for a
-// slot. Every job is recorded with its status and log ([Server.Jobs]).
+// slot. The most recent jobs, 10,000 by default ([WithMaxJobRecords]), are
+// recorded with their status and log ([Server.Jobs]); the emulator can stay
+// up for days without growing.
 package emulator
 
 import (
@@ -163,6 +165,7 @@ func (s *Server) Close() {
 		s.conns.close(s.ln)
 		<-s.served // no connection comes after this
 		s.conns.wait()
+		s.hs.Close() // nothing is left open; this only marks it closed
 		s.handlers.Wait()
 		s.innerHTTP.CloseIdleConnections()
 	})
