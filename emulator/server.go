@@ -40,6 +40,9 @@ import (
 	"github.com/mincloud-go/baas/function"
 )
 
+// maxInnerClients caps the inner clients kept, one per environment id.
+const maxInnerClients = 64
+
 // callerHeader carries the key that marks a call made from inside one of
 // the emulator's functions (event type cloud_function).
 const callerHeader = "X-Mincloud-Emulator-Caller"
@@ -391,15 +394,26 @@ func (s *Server) innerClient(env *function.Env) *baas.Client {
 		envID = env.ID
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.inner[envID]; ok {
+	c, ok := s.inner[envID]
+	s.mu.Unlock()
+	if ok {
 		return c
 	}
 	c, err := s.Client(baas.WithEnv(envID), baas.WithHTTPClient(s.innerHTTP))
 	if err != nil {
-		panic("emulator: " + err.Error()) // the options are the emulator's own
+		// The env id came from a request header the client refuses: the
+		// function still runs, calling out without an environment.
+		c, err = s.Client(baas.WithHTTPClient(s.innerHTTP))
+		if err != nil {
+			panic("emulator: " + err.Error()) // the options are the emulator's own
+		}
 	}
-	s.inner[envID] = c
+	s.mu.Lock()
+	// The env id is the caller's to choose: cache a few, not every one.
+	if len(s.inner) < maxInnerClients {
+		s.inner[envID] = c
+	}
+	s.mu.Unlock()
 	return c
 }
 

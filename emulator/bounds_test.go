@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/mincloud-go/baas/function"
 )
 
 // Keys are capped, expired ones dropped as new ones come, and removed
@@ -40,4 +42,18 @@ func TestExpiringKeysAreBounded(t *testing.T) {
 	}
 	assert.Zero(t, y.len())
 	assert.Less(t, len(y.order)-y.head, 64)
+}
+
+// The environment id comes from a request header: the inner clients kept
+// for them are capped, and every caller still gets one.
+func TestInnerClientsAreBounded(t *testing.T) {
+	s := New()
+	defer s.Close()
+	for i := 0; i < 3*maxInnerClients; i++ {
+		assert.NotNil(t, s.innerClient(&function.Env{ID: "env" + strconv.Itoa(i)}))
+	}
+	s.mu.Lock()
+	n := len(s.inner)
+	s.mu.Unlock()
+	assert.Equal(t, maxInnerClients, n)
 }
