@@ -27,6 +27,7 @@ type config struct {
 	syncTimeout       time.Duration
 	asyncTimeout      time.Duration
 	maxJobs           int
+	maxJobRecords     int
 	scheduleWait      time.Duration
 	asyncScheduleWait time.Duration
 	maxBodyBytes      int64
@@ -41,6 +42,7 @@ func defaultConfig() config {
 		syncTimeout:       DefaultSyncTimeout,
 		asyncTimeout:      DefaultAsyncTimeout,
 		maxJobs:           DefaultMaxJobs,
+		maxJobRecords:     DefaultMaxJobRecords,
 		scheduleWait:      DefaultScheduleWait,
 		asyncScheduleWait: DefaultAsyncScheduleWait,
 		maxBodyBytes:      DefaultMaxBodyBytes,
@@ -69,6 +71,11 @@ func WithAsyncTimeout(d time.Duration) Option { return func(c *config) { c.async
 
 // WithMaxJobs sets how many jobs may run at once (100 by default).
 func WithMaxJobs(n int) Option { return func(c *config) { c.maxJobs = n } }
+
+// WithMaxJobRecords sets how many job records the emulator keeps (10,000
+// by default; at least 1): past it the oldest leave [Server.Jobs], the job
+// history and memory, so that an emulator left running stays small.
+func WithMaxJobRecords(n int) Option { return func(c *config) { c.maxJobRecords = n } }
 
 // WithScheduleWait sets how long a sync job waits for a free slot before
 // it fails with 400 "Cloud function schedule failed" (2 s by default).

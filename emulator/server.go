@@ -20,7 +20,9 @@
 //
 // The platform's limits hold, each an option: 5 s for a sync job and 300 s
 // for an async one, 100 jobs at once, a sync job waiting up to 2 s for a
-// slot. Every job is recorded with its status and log ([Server.Jobs]).
+// slot. The most recent jobs, 10,000 by default ([WithMaxJobRecords]), are
+// recorded with their status and log ([Server.Jobs]); the emulator can stay
+// up for days without growing.
 package emulator
 
 import (
@@ -37,6 +39,9 @@ import (
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/function"
 )
+
+// maxInnerClients caps the inner clients kept, one per environment id.
+const maxInnerClients = 64
 
 // callerHeader carries the key that marks a call made from inside one of
 // the emulator's functions (event type cloud_function).
@@ -67,16 +72,17 @@ type Server struct {
 
 	mu        sync.Mutex
 	functions map[string]*fnRecord
-	users     map[string]function.User
-	jobs      []*job
-	byID      map[int64]*job
+	users     expiring[function.User]
+	records   *jobRecords
 	pending   int           // jobs not yet ended
 	idle      chan struct{} // closed while pending == 0
 	queue     []*job        // async jobs waiting for a slot
 	queued    chan struct{} // signals the dispatcher
 	inner     map[string]*baas.Client
 	innerHTTP *http.Client
-	oauth     *oauthState
+	oauth     oauthState
+	conns     connTracker
+	served    chan struct{} // closed when Serve has returned
 }
 
 // fnRecord is a function the emulator knows: registered in Go, or created
@@ -112,6 +118,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		cfg.clientSecret = randomHex(20)
 	}
 	cfg.maxJobs = max(cfg.maxJobs, 1)
+	cfg.maxJobRecords = max(cfg.maxJobRecords, 1)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -128,9 +135,8 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		callerKey:    randomHex(16),
 		slots:        make(chan struct{}, cfg.maxJobs),
 		functions:    map[string]*fnRecord{},
-		oauth:        newOAuthState(),
-		users:        map[string]function.User{},
-		byID:         map[int64]*job{},
+		records:      newJobRecords(cfg.maxJobRecords),
+		served:       make(chan struct{}),
 		idle:         make(chan struct{}),
 		queued:       make(chan struct{}, 1),
 		inner:        map[string]*baas.Client{},
@@ -141,20 +147,28 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
 	}}}
-	s.hs = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.hs = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ConnState: s.conns.track}
 	s.handlers.Add(1)
 	go s.dispatch()
-	go s.hs.Serve(ln)
+	go func() {
+		defer close(s.served)
+		s.hs.Serve(ln)
+	}()
 	return s, nil
 }
 
-// Close stops the emulator: running jobs see their context end, queued
-// ones are marked schedule_failed, and Close returns once every request
-// and handler has returned.
+// Close stops the emulator as httptest's Close does, at once: it stops
+// listening, closes idle connections and ones that never sent a request,
+// cancels running jobs, marks waiting ones schedule_failed, and returns
+// once the requests in flight and the handlers have returned.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.cancel()
-		s.hs.Shutdown(context.Background())
+		s.hs.SetKeepAlivesEnabled(false)
+		s.conns.close(s.ln)
+		<-s.served // no connection comes after this
+		s.conns.wait()
+		s.hs.Close() // nothing is left open; this only marks it closed
 		s.handlers.Wait()
 		s.innerHTTP.CloseIdleConnections()
 	})
@@ -179,21 +193,11 @@ func (s *Server) Client(opts ...baas.Option) (*baas.Client, error) {
 	return baas.New(append([]baas.Option{baas.WithClientID(s.ClientID), baas.WithHost(s.URL)}, opts...)...)
 }
 
-// IssueUserToken returns a token for calls made as user: pass it to
-// baas.WithAuthToken, and the functions see the user in
-// event.request.user.
-func (s *Server) IssueUserToken(user function.User) string {
-	tok := randomHex(20)
-	s.mu.Lock()
-	s.users[tok] = user
-	s.mu.Unlock()
-	return tok
-}
-
-// Jobs returns a copy of every job's record, oldest first.
+// Jobs returns a copy of the records of the most recent jobs, oldest
+// first: at most [WithMaxJobRecords] of them.
 func (s *Server) Jobs() []Job {
 	s.mu.Lock()
-	jobs := append([]*job(nil), s.jobs...)
+	jobs := append([]*job(nil), s.records.all.slice()...)
 	s.mu.Unlock()
 	out := make([]Job, len(jobs))
 	for i, j := range jobs {
@@ -202,10 +206,10 @@ func (s *Server) Jobs() []Job {
 	return out
 }
 
-// Job returns the record of the job id.
+// Job returns the record of the job id, if it is still kept.
 func (s *Server) Job(id int64) (Job, bool) {
 	s.mu.Lock()
-	j, ok := s.byID[id]
+	j, ok := s.records.byID[id]
 	s.mu.Unlock()
 	if !ok {
 		return Job{}, false
@@ -235,15 +239,16 @@ func (s *Server) Wait(ctx context.Context) error {
 
 // newJob records a job in the waiting state.
 func (s *Server) newJob(name, source string, sync bool, h function.Handler, ev *function.Event) *job {
-	id := s.nextID.Add(1)
-	ev.JobID = id
 	j := &job{srv: s, h: h, event: ev, rec: Job{
-		ID: id, Function: name, Source: source, Sync: sync,
-		Status: StatusWaiting, CreatedAt: time.Now(),
+		Function: name, Source: source, Sync: sync, Status: StatusWaiting,
 	}}
 	s.mu.Lock()
-	s.jobs = append(s.jobs, j)
-	s.byID[id] = j
+	// Ids and times are taken under the lock so that the records are in
+	// both orders at once, which the history's binary search needs.
+	j.rec.ID = s.nextID.Add(1)
+	j.rec.CreatedAt = time.Now()
+	ev.JobID = j.rec.ID
+	s.records.add(j)
 	if s.pending == 0 {
 		s.idle = make(chan struct{})
 	}
@@ -262,9 +267,20 @@ func (s *Server) jobEnded() {
 }
 
 // runSync waits up to the schedule wait for a slot, then runs the job on
-// the calling goroutine. It returns false when no slot came: the job is
-// then schedule_failed and answer is not called.
+// the calling goroutine. It returns false when no slot came, the caller
+// went away or the emulator is closing: the job is then schedule_failed
+// and answer is not called.
 func (s *Server) runSync(ctx context.Context, j *job, answer func(*baas.Result, bool)) bool {
+	if !s.acquireSync(ctx) {
+		j.finish(StatusScheduleFailed, nil)
+		return false
+	}
+	defer s.release()
+	j.run(s.cfg.syncTimeout, answer)
+	return true
+}
+
+func (s *Server) acquireSync(ctx context.Context) bool {
 	select {
 	case s.slots <- struct{}{}:
 	default:
@@ -273,15 +289,17 @@ func (s *Server) runSync(ctx context.Context, j *job, answer func(*baas.Result, 
 		select {
 		case s.slots <- struct{}{}:
 		case <-t.C:
-			j.finish(StatusScheduleFailed, nil)
 			return false
 		case <-ctx.Done():
-			j.finish(StatusScheduleFailed, nil)
+			return false
+		case <-s.ctx.Done():
 			return false
 		}
 	}
-	defer s.release()
-	j.run(s.cfg.syncTimeout, answer)
+	if s.ctx.Err() != nil { // a slot freed by Close is no slot
+		s.release()
+		return false
+	}
 	return true
 }
 
@@ -376,15 +394,26 @@ func (s *Server) innerClient(env *function.Env) *baas.Client {
 		envID = env.ID
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.inner[envID]; ok {
+	c, ok := s.inner[envID]
+	s.mu.Unlock()
+	if ok {
 		return c
 	}
 	c, err := s.Client(baas.WithEnv(envID), baas.WithHTTPClient(s.innerHTTP))
 	if err != nil {
-		panic("emulator: " + err.Error()) // the options are the emulator's own
+		// The env id came from a request header the client refuses: the
+		// function still runs, calling out without an environment.
+		c, err = s.Client(baas.WithHTTPClient(s.innerHTTP))
+		if err != nil {
+			panic("emulator: " + err.Error()) // the options are the emulator's own
+		}
 	}
-	s.inner[envID] = c
+	s.mu.Lock()
+	// The env id is the caller's to choose: cache a few, not every one.
+	if len(s.inner) < maxInnerClients {
+		s.inner[envID] = c
+	}
+	s.mu.Unlock()
 	return c
 }
 

@@ -1,0 +1,125 @@
+package emulator
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The Open API's function management: list, create, read, update and
+// delete under /oserve/v1.3/cloud-function/.
+
+func (f *fnRecord) object() fnObject {
+	return fnObject{Name: f.name, Code: f.code, Remark: f.remark, CreatedAt: f.created.Unix(), UpdatedAt: f.updated.Unix()}
+}
+
+// listFunctions serves GET /oserve/v1.3/cloud-function/, sorted by name.
+func (s *Server) listFunctions(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	all := make([]fnObject, 0, len(s.functions))
+	for _, f := range s.functions {
+		all = append(all, f.object())
+	}
+	s.mu.Unlock()
+	sort.Slice(all, func(i, k int) bool { return all[i].Name < all[k].Name })
+	meta, from, to, ok := s.paginate(r, len(all))
+	if !ok {
+		writeError(w, http.StatusBadRequest, "limit and offset must be non-negative integers.")
+		return
+	}
+	writeObject(w, http.StatusOK, page[fnObject]{Meta: meta, Objects: all[from:to]})
+}
+
+// createFunction serves POST /oserve/v1.3/cloud-function/.
+func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
+	var c fnChange
+	if !s.readObject(w, r, &c, false) {
+		return
+	}
+	if c.Name == nil || *c.Name == "" || strings.Contains(*c.Name, "/") {
+		writeError(w, http.StatusBadRequest, "name is required and may not contain /.")
+		return
+	}
+	now := time.Now()
+	f := &fnRecord{name: *c.Name, created: now, updated: now}
+	if c.Code != nil {
+		f.code = *c.Code
+	}
+	if c.Remark != nil {
+		f.remark = *c.Remark
+	}
+	s.mu.Lock()
+	_, exists := s.functions[f.name]
+	if !exists {
+		s.functions[f.name] = f
+	}
+	obj := f.object()
+	s.mu.Unlock()
+	if exists {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Cloud function %q already exists.", f.name))
+		return
+	}
+	writeObject(w, http.StatusCreated, obj)
+}
+
+// getFunction serves GET /oserve/v1.3/cloud-function/{name}/.
+func (s *Server) getFunction(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	s.mu.Lock()
+	f, ok := s.functions[name]
+	var obj fnObject
+	if ok {
+		obj = f.object()
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
+		return
+	}
+	writeObject(w, http.StatusOK, obj)
+}
+
+// updateFunction serves PATCH /oserve/v1.3/cloud-function/{name}/.
+func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var c fnChange
+	if !s.readObject(w, r, &c, false) {
+		return
+	}
+	s.mu.Lock()
+	f, ok := s.functions[name]
+	var obj fnObject
+	if ok {
+		if c.Code != nil {
+			f.code = *c.Code
+			f.h = nil // new code: no longer the Go handler
+		}
+		if c.Remark != nil {
+			f.remark = *c.Remark
+		}
+		f.updated = time.Now()
+		obj = f.object()
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
+		return
+	}
+	writeObject(w, http.StatusAccepted, obj)
+}
+
+// deleteFunction serves DELETE /oserve/v1.3/cloud-function/{name}/.
+func (s *Server) deleteFunction(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	s.mu.Lock()
+	_, ok := s.functions[name]
+	delete(s.functions, name)
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
