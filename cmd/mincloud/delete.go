@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) deleteCommand() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a function from the platform",
+		Long: `delete deletes the function on the platform (not the local file). It
+asks first on a terminal; --yes skips the question, and is required when
+stdin is not a terminal.`,
+		Args: exactArgs("function name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := checkFunctionName(cmd, name); err != nil {
+				return err
+			}
+			if !yes {
+				if !a.stdinIsTerminal {
+					return usageErr(cmd, "deleting %s needs confirmation: pass --yes when stdin is not a terminal", name)
+				}
+				fmt.Fprintf(a.stderr, "Delete function %s? This cannot be undone. [y/N] ", name)
+				line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+				if answer := strings.ToLower(strings.TrimSpace(line)); answer != "y" && answer != "yes" {
+					return failed(errors.New("not deleted"))
+				}
+			}
+			fns, err := a.manager(cmd)
+			if err != nil {
+				return err
+			}
+			if _, err := during(a, "deleting "+name, func() (struct{}, error) {
+				return struct{}{}, fns.Delete(cmd.Context(), name)
+			}); err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(map[string]any{"name": name, "deleted": true})
+			}
+			fmt.Fprintf(a.stdout, "%s %s\n", a.outStyle.green("deleted"), name)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
+	return cmd
+}
