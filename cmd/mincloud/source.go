@@ -23,7 +23,7 @@ func checkFunctionName(cmd *cobra.Command, name string) error {
 		return usageErr(cmd, "function name is required")
 	}
 	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." || strings.HasPrefix(name, ".") {
-		return usageErr(cmd, "function name %q is not valid: use letters, digits, _ and -", name)
+		return usageErr(cmd, "function name %q is not valid: it may not hold / or \\, nor start with a dot", name)
 	}
 	return nil
 }
