@@ -92,7 +92,7 @@ func (f *connFlags) register(root *cobra.Command) {
 	pf.StringVar(&f.host, "host", "", "API host URL (MINCLOUD_HOST; default the platform's)")
 	pf.StringVar(&f.clientID, "client-id", "", "the app's client id (MINCLOUD_CLIENT_ID)")
 	pf.StringVar(&f.secret, "client-secret", "", "the app's Open API client secret (MINCLOUD_CLIENT_SECRET)")
-	pf.StringVar(&f.env, "env", "", "test environment id (MINCLOUD_ENV_ID)")
+	pf.StringVarP(&f.env, "env", "e", "", "test environment id (MINCLOUD_ENV_ID)")
 }
 
 // resolve merges, first to last, the flags, the MINCLOUD_* variables and

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,7 +29,10 @@ stdin is not a terminal.`,
 					return usageErr(cmd, "deleting %s needs confirmation: pass --yes when stdin is not a terminal", name)
 				}
 				fmt.Fprintf(a.stderr, "Delete function %s? This cannot be undone. [y/N] ", name)
-				line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+				line, err := a.readLine(cmd.Context())
+				if err != nil {
+					return failed(fmt.Errorf("not deleted: %w", err))
+				}
 				if answer := strings.ToLower(strings.TrimSpace(line)); answer != "y" && answer != "yes" {
 					return failed(errors.New("not deleted"))
 				}
@@ -51,4 +55,20 @@ stdin is not a terminal.`,
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
 	return cmd
+}
+
+// readLine reads an answer from stdin; Ctrl-C (the context) ends the wait.
+func (a *app) readLine(ctx context.Context) (string, error) {
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+		got <- line
+	}()
+	select {
+	case line := <-got:
+		return line, nil
+	case <-ctx.Done():
+		fmt.Fprintln(a.stderr)
+		return "", ctx.Err()
+	}
 }

@@ -67,7 +67,7 @@ func (a *app) rootCommand() *cobra.Command {
 	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.root, "root", ".", "the functions' directory: NAME.js or NAME/index.js per function")
-	pf.BoolVar(&a.json, "json", false, "print JSON for scripts, and nothing else, on stdout")
+	pf.BoolVarP(&a.json, "json", "j", false, "print JSON for scripts, and nothing else, on stdout")
 	a.conn.register(root)
 
 	root.AddCommand(

@@ -35,7 +35,6 @@ func (s style) wrap(code, text string) string {
 func (s style) red(t string) string   { return s.wrap("31", t) }
 func (s style) green(t string) string { return s.wrap("32", t) }
 func (s style) bold(t string) string  { return s.wrap("1", t) }
-func (s style) dim(t string) string   { return s.wrap("2", t) }
 
 // spinnerDelay is how long a call may wait before a spinner shows: quick
 // calls stay quiet.
