@@ -96,3 +96,16 @@ func TestLoginChecksTheSecret(t *testing.T) {
 	assert.Equal(t, 2, r.code, r)
 	assert.Contains(t, r.stderr, "client secret is required")
 }
+
+func TestBrokenLoginFile(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	file := filepath.Join(c.config, "mincloud", "config.json")
+	require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o700))
+	require.NoError(t, os.WriteFile(file, []byte("{not json"), 0o600))
+	r := c.run("list")
+	assert.Equal(t, 1, r.code, r)
+	assert.Contains(t, r.stderr, "the login file "+file+" is not valid JSON")
+	assert.Contains(t, r.stderr, "run 'mincloud login' again")
+	assert.Empty(t, r.stdout)
+}

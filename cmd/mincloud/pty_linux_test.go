@@ -123,10 +123,6 @@ func TestSpinnerWhileACallWaits(t *testing.T) {
 	assert.Contains(t, r.stderr, " running slow", "a spinner on the terminal")
 	assert.True(t, strings.HasSuffix(r.stderr, "\r\x1b[K"), "and cleared: %q", r.stderr)
 	assert.True(t, strings.HasPrefix(r.stdout, "success\nresult:\n  \"done\"\nsummary:\n"), "stdout, a pipe, stays plain: %q", r.stdout)
-
-	r = c.ttyRun([]string{"stderr"}, "", "invoke", "helloWorld")
-	require.Equal(t, 0, r.code, r)
-	assert.Empty(t, r.stderr, "no spinner for a quick call")
 }
 
 func TestDeleteAsksOnATerminal(t *testing.T) {

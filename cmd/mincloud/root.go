@@ -9,24 +9,22 @@ import (
 // app is one run of the command: its streams, how they print, and the
 // global flags.
 type app struct {
-	stdin            io.Reader
-	stdout, stderr   io.Writer
-	outStyle         style // colour on stdout
-	errStyle         style // colour on stderr
-	spinnerOK        bool  // stderr is a terminal: a spinner may show
-	root             string
-	json             bool
-	conn             connFlags
-	stdinIsTerminal  bool
-	stdoutIsTerminal bool
+	stdin           io.Reader
+	stdout, stderr  io.Writer
+	outStyle        style // colour on stdout
+	errStyle        style // colour on stderr
+	spinnerOK       bool  // stderr is a terminal: a spinner may show
+	root            string
+	json            bool
+	conn            connFlags
+	stdinIsTerminal bool
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
-	a.stdoutIsTerminal = isTerminal(stdout)
 	a.stdinIsTerminal = isTerminal(stdin)
 	errTTY := isTerminal(stderr)
-	a.outStyle = style{on: a.stdoutIsTerminal && colourAllowed()}
+	a.outStyle = style{on: isTerminal(stdout) && colourAllowed()}
 	a.errStyle = style{on: errTTY && colourAllowed()}
 	a.spinnerOK = errTTY && !dumbTerminal()
 	return a

@@ -11,7 +11,7 @@ import (
 
 func TestServeFlagsAndCleanStop(t *testing.T) {
 	t.Parallel()
-	srv, err := startServe("--client-id", "serve-test", "--sync-timeout", "300ms", "--max-jobs", "4", "--memory-limit", "256")
+	srv, err := startServe("--client-id", "serve-test", "--sync-timeout", "1s", "--max-jobs", "4", "--memory-limit", "256")
 	require.NoError(t, err)
 	banner := strings.Join(srv.banner, "\n")
 	assert.Contains(t, banner, "client id: serve-test")
@@ -20,14 +20,14 @@ func TestServeFlagsAndCleanStop(t *testing.T) {
 
 	c := newCLI(t)
 	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-test"}
-	r := c.run("invoke", "slow", `{"ms":100}`)
+	r := c.run("invoke", "slow", `{"ms":10}`)
 	require.Equal(t, 0, r.code, r)
 	r = c.run("invoke", "slow", `{"ms":5000}`)
 	assert.Equal(t, 3, r.code, "--sync-timeout ends the run: %s", r)
 
 	require.NoError(t, srv.stop(), "Ctrl-C stops serve with exit 0")
 	out := srv.rest.String()
-	assert.Contains(t, out, "sleeping 100 ms", "the functions' logs go to serve's output")
+	assert.Contains(t, out, "sleeping 10 ms", "the functions' logs go to serve's output")
 	assert.True(t, strings.HasSuffix(out, "stopped\n"), out)
 }
 
