@@ -157,6 +157,15 @@ func TestDeployCreatesThenUpdates(t *testing.T) {
 	require.Equal(t, 0, r.code, r)
 	assert.Equal(t, []string{"updated deployDir from " + filepath.Join(root, "deployDir", "index.js"),
 		"updated deployFile from " + filepath.Join(root, "deployFile.js")}, strings.Split(strings.TrimSpace(r.stdout), "\n"))
+	// Each function's failure is on stderr, and the exit code is 1.
+	r = c.run("deploy", "--root", root, "--client-secret", "wrong-secret")
+	assert.Equal(t, 1, r.code, r)
+	assert.Empty(t, r.stdout)
+	assert.Contains(t, r.stderr, "failed deployDir: ")
+	assert.Contains(t, r.stderr, "failed deployFile: ")
+	assert.Contains(t, r.stderr, "error: 2 of 2 functions not deployed; the first: ")
+	assert.NotContains(t, r.stderr, "wrong-secret")
+
 	r = c.run("deploy", "--root", root)
 	assert.Equal(t, 2, r.code, "no secret: the management commands say how to give one")
 	assert.Contains(t, r.stderr, "deploy needs a client secret")
