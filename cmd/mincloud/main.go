@@ -49,7 +49,7 @@ func main() {
 	os.Exit(code)
 }
 
-// exitError carries an exit code other than exitFailed out of a command.
+// exitError carries a command's failure out with its exit code.
 type exitError struct {
 	code int
 	err  error
@@ -68,8 +68,8 @@ func usageErr(cmd *cobra.Command, format string, args ...any) error {
 // printed already, so nothing more is.
 var errFuncFailed = &exitError{code: exitFuncFailed, err: errors.New("the function failed")}
 
-// run is the command apart from the process: the tests run the built
-// binary, and main calls this.
+// run runs the command line args on the given streams and returns the
+// exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
 	root := app.rootCommand()

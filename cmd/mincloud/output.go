@@ -13,8 +13,10 @@ func (a *app) printJSON(v any) error {
 	if err != nil {
 		return failed(fmt.Errorf("cannot encode the output: %w", err))
 	}
-	_, err = a.stdout.Write(append(b, '\n'))
-	return err
+	if _, err := a.stdout.Write(append(b, '\n')); err != nil {
+		return failed(fmt.Errorf("cannot write the output: %w", err))
+	}
+	return nil
 }
 
 // table formats rows under a header, in columns; it is built whole and
