@@ -1,143 +1,186 @@
 package main
 
+// The tests run the built binary, as a user would, against `mincloud
+// serve` started by TestMain as a subprocess.
+
 import (
 	"bufio"
 	"bytes"
-	"context"
+	"errors"
+	"fmt"
 	"io"
-	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
-// startServe runs `mincloud serve` on a free port and returns its URL and
-// client id, and a function that stops it and returns its exit code.
-func startServe(t *testing.T) (url, clientID string, stop func() int) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
+const (
+	testClientID = "cli-test"
+	testSecret   = "cli-secret-0123456789"
+)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"serve", "--addr", addr, "--client-id", "cli-test", "--client-secret", "cli-secret"}, pw, io.Discard)
-		pw.Close()
-	}()
-	sc := bufio.NewScanner(pr)
+var (
+	binary  string // the built mincloud
+	hostURL string // the shared `mincloud serve`
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "mincloud-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "mincloud")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building mincloud:", err)
+		return 1
+	}
+	srv, err := startServe("--client-id", testClientID, "--client-secret", testSecret)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer srv.stop()
+	hostURL = srv.url
+	return m.Run()
+}
+
+// served is a running `mincloud serve`.
+type served struct {
+	cmd    *exec.Cmd
+	url    string
+	banner []string // what it printed up to its "try:" line
+	rest   *lockedBuffer
+	done   chan error
+}
+
+// startServe runs `mincloud serve` on a free port with args and waits
+// for its banner.
+func startServe(args ...string) (*served, error) {
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = cleanEnv(os.TempDir())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &served{cmd: cmd, rest: &lockedBuffer{}, done: make(chan error, 1)}
+	sc := bufio.NewScanner(out)
+	urlLine := regexp.MustCompile(`^MinCloud emulator listening on (\S+)$`)
 	for sc.Scan() {
 		line := sc.Text()
-		if m := regexp.MustCompile(`^MinCloud emulator listening on (\S+)$`).FindStringSubmatch(line); m != nil {
-			url = m[1]
+		s.banner = append(s.banner, line)
+		if m := urlLine.FindStringSubmatch(line); m != nil {
+			s.url = m[1]
 		}
-		if id, ok := strings.CutPrefix(line, "client id: "); ok {
-			clientID = id
+		if strings.HasPrefix(line, "try:") {
 			break
 		}
 	}
-	go io.Copy(io.Discard, pr) // the functions' logs
-	require.Equal(t, "http://"+addr, url)
-	stop = func() int {
-		cancel()
-		select {
-		case c := <-code:
-			return c
-		case <-time.After(10 * time.Second):
-			t.Fatal("serve did not stop")
-			return -1
+	if s.url == "" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("serve printed no URL: %q %s", s.banner, stderr.String())
+	}
+	go func() {
+		io.Copy(s.rest, out) // the functions' logs, and "stopped"
+		s.done <- cmd.Wait()
+	}()
+	return s, nil
+}
+
+// stop interrupts serve, as Ctrl-C does, and returns how it ended.
+func (s *served) stop() error {
+	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
+		return err
+	}
+	select {
+	case err := <-s.done:
+		return err
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		return errors.New("serve did not stop on an interrupt")
+	}
+}
+
+// cleanEnv is the environment without MINCLOUD_*, NO_COLOR and the
+// user's config directory, which is configDir instead.
+func cleanEnv(configDir string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "MINCLOUD_"), k == "NO_COLOR", k == "XDG_CONFIG_HOME", k == "HOME", k == "TERM":
+			continue
 		}
+		env = append(env, kv)
 	}
-	return url, clientID, stop
+	return append(env, "XDG_CONFIG_HOME="+configDir, "HOME="+configDir)
 }
 
-func TestServeAndInvoke(t *testing.T) {
-	url, id, stop := startServe(t)
-	assert.Equal(t, "cli-test", id)
-	t.Setenv("MINCLOUD_CLIENT_ID", "")
-	t.Setenv("MINCLOUD_HOST", "")
-	t.Setenv("MINCLOUD_CLIENT_SECRET", "")
+// result is how one run of the binary ended.
+type result struct {
+	code           int
+	stdout, stderr string
+}
 
-	invoke := func(args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		code := run(context.Background(), append([]string{"invoke"}, args...), &out, &errOut)
-		return code, out.String(), errOut.String()
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// cli runs the binary in a sandbox: its own config directory and
+// functions root, and no MINCLOUD_* variables but those it is given.
+type cli struct {
+	t      *testing.T
+	config string // XDG_CONFIG_HOME
+	root   string // the working directory, the default --root
+	env    []string
+	stdin  string
+}
+
+func newCLI(t *testing.T) *cli {
+	t.Helper()
+	return &cli{t: t, config: t.TempDir(), root: t.TempDir()}
+}
+
+// connected is newCLI with the shared serve's host, id and secret in the
+// environment.
+func connected(t *testing.T) *cli {
+	c := newCLI(t)
+	c.env = []string{"MINCLOUD_HOST=" + hostURL, "MINCLOUD_CLIENT_ID=" + testClientID, "MINCLOUD_CLIENT_SECRET=" + testSecret}
+	return c
+}
+
+func (c *cli) run(args ...string) result {
+	c.t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = c.root
+	cmd.Env = append(cleanEnv(c.config), c.env...)
+	cmd.Stdin = strings.NewReader(c.stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	code := 0
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("running mincloud %q: %v", args, err)
 	}
-	code, out, _ := invoke("helloWorld", `{"name":"allen"}`, "--host", url, "--client-id", id)
-	assert.Equal(t, 0, code)
-	assert.Equal(t, `{"code":0,"data":"hello allen","error":{}}`+"\n", out)
-
-	code, out, _ = invoke("--async", "--host", url, "--client-id", id, "echo", `[1,2]`)
-	assert.Equal(t, 0, code)
-	assert.Equal(t, `{"status":"ok"}`+"\n", out)
-
-	code, out, _ = invoke("fail", "--host", url, "--client-id", id)
-	assert.Equal(t, 2, code, "a function failure")
-	assert.Contains(t, out, `"code":1`)
-
-	code, _, errOut := invoke("nope", "--host", url, "--client-id", id)
-	assert.Equal(t, 1, code)
-	assert.Equal(t, "404: Cloud function \"nope\" not found.\n", errOut)
-
-	t.Setenv("MINCLOUD_HOST", url)
-	t.Setenv("MINCLOUD_CLIENT_ID", id)
-	code, out, _ = invoke("echo", `{"a":"<b>"}`)
-	assert.Equal(t, 0, code, "host and client id from the environment")
-	assert.Equal(t, `{"code":0,"data":{"a":"<b>"},"error":{}}`+"\n", out)
-
-	code, _, errOut = invoke("echo", `{bad`)
-	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "not valid JSON")
-
-	// With the secret: the debug endpoint, then the hosted CLI's summary.
-	code, out, errOut = invoke("helloWorld", `{"name":"allen"}`, "--client-secret", "cli-secret")
-	require.Equal(t, 0, code, errOut)
-	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	require.GreaterOrEqual(t, len(lines), 7, out)
-	assert.Equal(t, `{"code":0,"data":"hello allen","error":{}}`, lines[0])
-	assert.Regexp(t, `^job id:\s+\d+$`, lines[1])
-	assert.Regexp(t, `^run time:\s+[\d.]+ ms$`, lines[2])
-	assert.Regexp(t, `^billed time:\s+\d+ ms$`, lines[3])
-	assert.Regexp(t, `^memory used:\s+[\d.]+ (B|KB|MB)$`, lines[4])
-	assert.Equal(t, "log:", lines[5])
-	assert.Regexp(t, `^  \S+Z INFO event eventType=open_api jobId=\d+$`, lines[6])
-
-	code, _, errOut = invoke("helloWorld", "--client-secret", "wrong")
-	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "authorize step")
-	assert.NotContains(t, errOut, "wrong")
-
-	var jobsOut, jobsErr bytes.Buffer
-	code = run(context.Background(), []string{"jobs", "helloWorld", "--client-secret", "cli-secret", "--source", "sdk"}, &jobsOut, &jobsErr)
-	require.Equal(t, 0, code, jobsErr.String())
-	rows := strings.Split(strings.TrimSpace(jobsOut.String()), "\n")
-	assert.Regexp(t, `^ID\s+STATUS\s+SOURCE`, rows[0])
-	assert.Len(t, rows, 2, "one sdk call of helloWorld so far:\n"+jobsOut.String())
-	assert.Contains(t, rows[1], "fulfilled")
-
-	assert.Equal(t, 0, stop())
-}
-
-func TestInvokeWithoutClientID(t *testing.T) {
-	t.Setenv("MINCLOUD_CLIENT_ID", "")
-	t.Setenv("MINCLOUD_CLIENT_SECRET", "")
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"invoke", "helloWorld"}, &out, &errOut)
-	assert.Equal(t, 1, code)
-	assert.Equal(t, "602: uninitialized\n", errOut.String())
-	assert.Empty(t, out.String())
-}
-
-func TestUsage(t *testing.T) {
-	var out, errOut bytes.Buffer
-	assert.Equal(t, 2, run(context.Background(), nil, &out, &errOut))
-	assert.Contains(t, errOut.String(), "usage:")
-	assert.Equal(t, 2, run(context.Background(), []string{"frobnicate"}, &out, &errOut))
-	assert.Equal(t, 2, run(context.Background(), []string{"invoke"}, &out, &errOut))
+	return result{code: code, stdout: out.String(), stderr: errOut.String()}
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/manage"
+)
+
+// config is what `mincloud login` stores: which app to call. The file is
+// mode 0600 in a 0700 directory, since it holds the client secret.
+type config struct {
+	Host         string `json:"host,omitempty"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret,omitempty"`
+	Env          string `json:"env,omitempty"`
+}
+
+// configPath is <user config dir>/mincloud/config.json.
+func configPath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", failed(fmt.Errorf("cannot find the user's config directory: %w", err))
+	}
+	return filepath.Join(dir, "mincloud", "config.json"), nil
+}
+
+// loadConfig reads the login file; none is an empty config.
+func loadConfig() (config, error) {
+	var c config
+	path, err := configPath()
+	if err != nil {
+		return c, err
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return c, failed(fmt.Errorf("cannot read the login file: %w", err))
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, failed(fmt.Errorf("the login file %s is not valid JSON (%v): run 'mincloud login' again", path, err))
+	}
+	return c, nil
+}
+
+// save writes the login file, readable by its owner only, through a
+// temporary file so that a failure leaves the old one whole.
+func (c config) save() (string, error) {
+	path, err := configPath()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", failed(fmt.Errorf("cannot create the config directory: %w", err))
+	}
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return "", failed(err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.json") // mode 0600
+	if err != nil {
+		return "", failed(fmt.Errorf("cannot write the login file: %w", err))
+	}
+	_, werr := tmp.Write(append(b, '\n'))
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o600), os.Rename(tmp.Name(), path)); err != nil {
+		os.Remove(tmp.Name())
+		return "", failed(fmt.Errorf("cannot write the login file: %w", err))
+	}
+	return path, nil
+}
+
+// connFlags are the global flags that say which app to call.
+type connFlags struct {
+	host, clientID, secret, env string
+	cmd                         *cobra.Command
+}
+
+func (f *connFlags) register(root *cobra.Command) {
+	f.cmd = root
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.host, "host", "", "API host URL (MINCLOUD_HOST; default the platform's)")
+	pf.StringVar(&f.clientID, "client-id", "", "the app's client id (MINCLOUD_CLIENT_ID)")
+	pf.StringVar(&f.secret, "client-secret", "", "the app's Open API client secret (MINCLOUD_CLIENT_SECRET)")
+	pf.StringVarP(&f.env, "env", "e", "", "test environment id (MINCLOUD_ENV_ID)")
+}
+
+// resolve merges, first to last, the flags, the MINCLOUD_* variables and
+// base (the login file).
+func (f *connFlags) resolve(base config) config {
+	pick := func(flag, flagVal, env, fileVal string) string {
+		if f.cmd.PersistentFlags().Changed(flag) {
+			return strings.TrimSpace(flagVal)
+		}
+		if v := os.Getenv(env); v != "" {
+			return strings.TrimSpace(v)
+		}
+		return fileVal
+	}
+	return config{
+		Host:         pick("host", f.host, baas.EnvHost, base.Host),
+		ClientID:     pick("client-id", f.clientID, baas.EnvClientID, base.ClientID),
+		ClientSecret: pick("client-secret", f.secret, baas.EnvClientSecret, base.ClientSecret),
+		Env:          pick("env", f.env, baas.EnvEnvID, base.Env),
+	}
+}
+
+// client builds the SDK client for the resolved connection.
+func (c config) client() (*baas.Client, error) {
+	return baas.New(baas.WithClientID(c.ClientID), baas.WithHost(c.Host), baas.WithEnv(c.Env),
+		baas.WithClientSecret(c.ClientSecret), baas.WithAuthToken(os.Getenv(baas.EnvAuthToken)))
+}
+
+// client is the SDK client the flags, variables and login file give.
+func (a *app) client() (*baas.Client, error) {
+	base, err := loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	return a.conn.resolve(base).client()
+}
+
+// manager is the Open API client for the management commands, which
+// need a client secret.
+func (a *app) manager(cmd *cobra.Command) (*manage.Service, error) {
+	c, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	if !c.OpenAPI() {
+		return nil, usageErr(cmd, "%s needs a client secret: run 'mincloud login CLIENT_ID CLIENT_SECRET', or set --client-secret or MINCLOUD_CLIENT_SECRET", cmd.Name())
+	}
+	return manage.New(c), nil
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mincloud-go/baas/manage"
+)
+
+func (a *app) jobsCommand() *cobra.Command {
+	var filter manage.JobFilter
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "jobs NAME",
+		Short: "List a function's jobs, newest first",
+		Args:  exactArgs("function name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := checkFunctionName(cmd, name); err != nil {
+				return err
+			}
+			if limit < 1 {
+				return usageErr(cmd, "--limit must be at least 1, not %d", limit)
+			}
+			fns, err := a.manager(cmd)
+			if err != nil {
+				return err
+			}
+			filter.PageSize = min(limit, 100)
+			jobs, err := during(a, "reading jobs", func() ([]manage.Job, error) {
+				var out []manage.Job
+				for j, err := range fns.Jobs(cmd.Context(), name, filter) {
+					if err != nil {
+						return nil, err
+					}
+					if out = append(out, j); len(out) >= limit {
+						break
+					}
+				}
+				return out, nil
+			})
+			if err != nil {
+				return err
+			}
+			if a.json {
+				if jobs == nil {
+					jobs = []manage.Job{}
+				}
+				return a.printJSON(jobs)
+			}
+			rows := make([][]string, 0, len(jobs))
+			for _, j := range jobs {
+				run := "-"
+				if j.StartedAt != nil && j.FinishedAt != nil {
+					run = fmt.Sprintf("%ds", *j.FinishedAt-*j.StartedAt)
+				}
+				rows = append(rows, []string{strconv.FormatInt(j.ID, 10), j.Status, j.Source, j.ServiceType, unixTime(j.CreatedAt), run})
+			}
+			fmt.Fprint(a.stdout, a.table([]string{"ID", "STATUS", "SOURCE", "SERVICE", "CREATED", "RUN"}, rows))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&filter.Status, "status", "", "only jobs with this status (waiting, executing, fulfilled, execution_failed, ...)")
+	f.StringVar(&filter.Source, "source", "", "only jobs from this source (sdk, open_api, cloud_function, timer, ...)")
+	f.StringVar(&filter.ServiceType, "service-type", "", "time_sensitive (sync) or batch (async)")
+	f.IntVar(&limit, "limit", 20, "how many jobs to list at most")
+	return cmd
+}
+
+func (a *app) logsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "logs NAME JOB_ID",
+		Short: "Print a job's log",
+		Long:  "logs prints the log of one of the function's jobs (see 'mincloud jobs NAME'), read from the job's user_log_url.",
+		Args:  exactArgs("function name", "job id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := checkFunctionName(cmd, name); err != nil {
+				return err
+			}
+			id, err := strconv.ParseInt(args[1], 10, 64)
+			if err != nil || id <= 0 {
+				return usageErr(cmd, "job id must be a positive whole number, not %q", args[1])
+			}
+			fns, err := a.manager(cmd)
+			if err != nil {
+				return err
+			}
+			log, err := during(a, "reading the log", func() (string, error) { return fns.JobLog(cmd.Context(), name, id) })
+			if err != nil {
+				return err
+			}
+			if a.json {
+				lines := []string{}
+				if t := strings.TrimRight(log, "\n"); t != "" {
+					lines = strings.Split(t, "\n")
+				}
+				return a.printJSON(map[string]any{"name": name, "job_id": id, "log": lines})
+			}
+			fmt.Fprint(a.stdout, log)
+			if log != "" && !strings.HasSuffix(log, "\n") {
+				fmt.Fprintln(a.stdout)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mincloud-go/baas/emulator"
+	"github.com/mincloud-go/baas/emulator/demo"
+)
+
+// serveFlags are serve's flags. A new emulator setting is a field here,
+// a line in register and a line in options (or in start, for one that
+// acts on the running server).
+type serveFlags struct {
+	addr, clientID, secret    string
+	syncTimeout, asyncTimeout time.Duration
+	maxJobs, memoryLimitInMB  int
+}
+
+func (f *serveFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fl.StringVar(&f.clientID, "client-id", "", "the app's client id (random when empty)")
+	fl.StringVar(&f.secret, "client-secret", "", "the app's Open API client secret (random when empty)")
+	fl.DurationVar(&f.syncTimeout, "sync-timeout", emulator.DefaultSyncTimeout, "how long a sync job may run")
+	fl.DurationVar(&f.asyncTimeout, "async-timeout", emulator.DefaultAsyncTimeout, "how long an async job may run")
+	fl.IntVar(&f.maxJobs, "max-jobs", emulator.DefaultMaxJobs, "how many jobs may run at once")
+	fl.IntVar(&f.memoryLimitInMB, "memory-limit", emulator.DefaultMemoryLimitInMB, "the memoryLimitInMB the events carry, in MB")
+}
+
+// check rejects values the emulator cannot use, before it starts.
+func (f *serveFlags) check(cmd *cobra.Command) error {
+	switch {
+	case f.syncTimeout <= 0:
+		return usageErr(cmd, "--sync-timeout must be positive, not %v", f.syncTimeout)
+	case f.asyncTimeout <= 0:
+		return usageErr(cmd, "--async-timeout must be positive, not %v", f.asyncTimeout)
+	case f.maxJobs < 1:
+		return usageErr(cmd, "--max-jobs must be at least 1, not %d", f.maxJobs)
+	case f.memoryLimitInMB < 1:
+		return usageErr(cmd, "--memory-limit must be at least 1, not %d", f.memoryLimitInMB)
+	}
+	return nil
+}
+
+func (f *serveFlags) options() []emulator.Option {
+	return []emulator.Option{
+		emulator.WithClientID(f.clientID),
+		emulator.WithClientSecret(f.secret),
+		emulator.WithSyncTimeout(f.syncTimeout),
+		emulator.WithAsyncTimeout(f.asyncTimeout),
+		emulator.WithMaxJobs(f.maxJobs),
+		emulator.WithMemoryLimit(f.memoryLimitInMB),
+	}
+}
+
+// start sets up the running server: the demo functions, and whatever a
+// flag adds once it listens.
+func (f *serveFlags) start(srv *emulator.Server) error {
+	demo.Register(srv)
+	return nil
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the local emulator of the platform, with demo functions",
+		Long: `serve runs the emulator: the invoke endpoint, the Open API and the job
+scheduler, with the demo functions (helloWorld, echo, slow, fail, chain).
+It prints its URL and client id (and the client secret when it made one
+up), writes the functions' logs, and stops cleanly on Ctrl-C.`,
+		Example: `  mincloud serve --addr 127.0.0.1:8080 --client-id dev --client-secret dev
+  mincloud login --host http://127.0.0.1:8080 --client-id dev --client-secret dev`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			srv, err := emulator.Listen(f.addr, append(f.options(), emulator.WithLogOutput(a.stdout))...)
+			if err != nil {
+				return failed(err)
+			}
+			defer srv.Close()
+			if err := f.start(srv); err != nil {
+				return failed(err)
+			}
+			fmt.Fprintf(a.stdout, "MinCloud emulator listening on %s\nclient id: %s\n", srv.URL, srv.ClientID)
+			if f.secret == "" {
+				// Made up for this run, and the only way to learn it; a
+				// secret given on the command line is never echoed.
+				fmt.Fprintf(a.stdout, "client secret (made up for this run): %s\n", srv.ClientSecret)
+			}
+			fmt.Fprintf(a.stdout, "functions: %s\n", strings.Join(srv.Functions(), ", "))
+			fmt.Fprintf(a.stdout, "try: mincloud --host %s --client-id %s invoke helloWorld '{\"name\":\"allen\"}'\n", srv.URL, srv.ClientID)
+			<-cmd.Context().Done()
+			srv.Close()
+			fmt.Fprintln(a.stdout, "stopped")
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}

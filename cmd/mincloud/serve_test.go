@@ -1,0 +1,62 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestServeFlagsAndCleanStop(t *testing.T) {
+	t.Parallel()
+	srv, err := startServe("--client-id", "serve-test", "--sync-timeout", "1s", "--max-jobs", "4", "--memory-limit", "256")
+	require.NoError(t, err)
+	banner := strings.Join(srv.banner, "\n")
+	assert.Contains(t, banner, "client id: serve-test")
+	assert.Contains(t, banner, "functions: chain, echo, fail, helloWorld, slow")
+	assert.Contains(t, banner, "client secret (made up for this run): ", "the only way to learn a made-up secret")
+
+	c := newCLI(t)
+	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-test"}
+	r := c.run("invoke", "slow", `{"ms":10}`)
+	require.Equal(t, 0, r.code, r)
+	r = c.run("invoke", "slow", `{"ms":5000}`)
+	assert.Equal(t, 3, r.code, "--sync-timeout ends the run: %s", r)
+
+	require.NoError(t, srv.stop(), "Ctrl-C stops serve with exit 0")
+	out := srv.rest.String()
+	assert.Contains(t, out, "sleeping 10 ms", "the functions' logs go to serve's output")
+	assert.True(t, strings.HasSuffix(out, "stopped\n"), out)
+}
+
+func TestServeNeverEchoesAGivenSecret(t *testing.T) {
+	t.Parallel()
+	srv, err := startServe("--client-id", "serve-secret", "--client-secret", "given-secret-42")
+	require.NoError(t, err)
+	defer srv.stop()
+	assert.NotContains(t, strings.Join(srv.banner, "\n"), "given-secret-42")
+
+	c := newCLI(t)
+	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-secret", "MINCLOUD_CLIENT_SECRET=given-secret-42"}
+	r := c.run("list")
+	require.Equal(t, 0, r.code, r)
+	assert.Contains(t, r.stdout, "helloWorld")
+}
+
+func TestServeAddressInUse(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	addr := strings.TrimPrefix(hostURL, "http://")
+	done := make(chan result, 1)
+	go func() { done <- c.run("serve", "--addr", addr) }()
+	select {
+	case r := <-done:
+		assert.Equal(t, 1, r.code, r)
+		assert.Contains(t, r.stderr, "address already in use")
+		assert.Empty(t, r.stdout)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve on a busy address did not fail")
+	}
+}
