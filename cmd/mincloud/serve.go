@@ -18,6 +18,7 @@ type serveFlags struct {
 	addr, clientID, secret    string
 	syncTimeout, asyncTimeout time.Duration
 	maxJobs, memoryLimitInMB  int
+	maxJobRecords             int
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -29,6 +30,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.asyncTimeout, "async-timeout", emulator.DefaultAsyncTimeout, "how long an async job may run")
 	fl.IntVar(&f.maxJobs, "max-jobs", emulator.DefaultMaxJobs, "how many jobs may run at once")
 	fl.IntVar(&f.memoryLimitInMB, "memory-limit", emulator.DefaultMemoryLimitInMB, "the memoryLimitInMB the events carry, in MB")
+	fl.IntVar(&f.maxJobRecords, "max-job-records", emulator.DefaultMaxJobRecords, "how many of the most recent jobs to keep (records, logs, history)")
 }
 
 // check rejects values the emulator cannot use, before it starts.
@@ -42,6 +44,8 @@ func (f *serveFlags) check(cmd *cobra.Command) error {
 		return usageErr(cmd, "--max-jobs must be at least 1, not %d", f.maxJobs)
 	case f.memoryLimitInMB < 1:
 		return usageErr(cmd, "--memory-limit must be at least 1, not %d", f.memoryLimitInMB)
+	case f.maxJobRecords < 1:
+		return usageErr(cmd, "--max-job-records must be at least 1, not %d", f.maxJobRecords)
 	}
 	return nil
 }
@@ -54,6 +58,7 @@ func (f *serveFlags) options() []emulator.Option {
 		emulator.WithAsyncTimeout(f.asyncTimeout),
 		emulator.WithMaxJobs(f.maxJobs),
 		emulator.WithMemoryLimit(f.memoryLimitInMB),
+		emulator.WithMaxJobRecords(f.maxJobRecords),
 	}
 }
 
@@ -90,9 +95,8 @@ up), writes the functions' logs, and stops cleanly on Ctrl-C.`,
 			}
 			fmt.Fprintf(a.stdout, "MinCloud emulator listening on %s\nclient id: %s\n", srv.URL, srv.ClientID)
 			if f.secret == "" {
-				// Made up for this run, and the only way to learn it; a
-				// secret given on the command line is never echoed.
-				fmt.Fprintf(a.stdout, "client secret (made up for this run): %s\n", srv.ClientSecret)
+				// Secrets never reach the output, not even a made-up one.
+				fmt.Fprintln(a.stdout, "Open API: start with --client-secret S to use login, deploy, list and the debug invoke")
 			}
 			fmt.Fprintf(a.stdout, "functions: %s\n", strings.Join(srv.Functions(), ", "))
 			fmt.Fprintf(a.stdout, "try: mincloud --host %s --client-id %s invoke helloWorld '{\"name\":\"allen\"}'\n", srv.URL, srv.ClientID)
