@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"sync"
 )
 
 // Result is what BaaS.invoke resolves with: the function's outcome, or for
@@ -256,9 +255,6 @@ func writeExtra(b *bytes.Buffer, extra map[string]json.RawMessage, comma bool) e
 	return nil
 }
 
-// bufPool recycles request bodies.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
 // encodeJob writes the body BaaS.invoke sends, keys in its order:
 // {"function_name":name,"sync":sync,"data":params}, data left out when
 // params is nil as the official SDK leaves it out for undefined.
@@ -301,9 +297,11 @@ func (c *Client) invoke(ctx context.Context, name string, params any, sync bool)
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
+	// A fresh buffer each call, never a pooled one: net/http may still be
+	// writing a body after the call returned (a server that answers before
+	// reading it), so its memory cannot be handed to the next call.
+	buf := new(bytes.Buffer)
+	buf.Grow(len(name) + 64)
 	if err := encodeJob(buf, name, params, sync); err != nil {
 		return nil, nil, err
 	}
