@@ -47,7 +47,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"strings"
 	"time"
 
@@ -72,8 +71,11 @@ type Client struct {
 	tokens    *tokenSource // the Open API's access token; nil for the Web API
 }
 
-// New builds a Client. A client id is required (602 without one); the
-// host, if set, must be an absolute http or https URL (605 otherwise).
+// New builds a Client. A client id is required (602 without one, saying
+// how to set one). A bad option is a 605 that says what was wrong: a host
+// that is not an absolute http(s) URL or carries a query, a fragment or
+// user info; a client id, user token, environment or user agent holding a
+// control character, which no HTTP header can carry.
 func New(opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -81,28 +83,9 @@ func New(opts ...Option) (*Client, error) {
 			o(&cfg)
 		}
 	}
-	if cfg.clientID == "" {
-		return nil, newError(CodeUninitialized, "", nil) // the official text, exactly
-	}
-	host := cfg.host
-	switch {
-	case host != "":
-	case cfg.clientSecret != "":
-		host = openAPIHost
-	default:
-		host = "https://" + cfg.clientID + ".myminapp.com"
-	}
-	u, err := url.Parse(host)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, badParam("host %q is not an absolute http(s) URL", host)
-	}
-	switch {
-	case cfg.syncTimeout <= 0, cfg.asyncTimeout <= 0:
-		return nil, badParam("timeouts must be positive")
-	case cfg.retries < 0:
-		return nil, badParam("retry count must not be negative")
-	case cfg.maxResponseBytes <= 0:
-		return nil, badParam("max response bytes must be positive")
+	host, err := cfg.check()
+	if err != nil {
+		return nil, err
 	}
 
 	hc := &http.Client{Transport: newTransport()}

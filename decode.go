@@ -14,7 +14,16 @@ import (
 // bytes in the common forms, anything unusual goes through encoding/json,
 // and unknown keys are kept in Extra. The answer must be a JSON object
 // with a code or a status.
-func decodeResult(b []byte, r *Result) error {
+//
+// With owned, b belongs to r from now on (a body nothing else holds): Data
+// and Extra point into it instead of copying out of it, which for a large
+// answer halves the memory. Without, they are copies, as json.Unmarshaler
+// requires.
+func decodeResult(b []byte, r *Result, owned bool) error {
+	clone := bytes.Clone
+	if owned {
+		clone = func(v []byte) []byte { return v[:len(v):len(v)] }
+	}
 	*r = Result{}
 	if !json.Valid(b) {
 		var v any
@@ -42,7 +51,7 @@ func decodeResult(b []byte, r *Result) error {
 			if string(val) == "null" {
 				r.Data = nil
 			} else {
-				r.Data = bytes.Clone(val)
+				r.Data = clone(val)
 			}
 		case "error":
 			switch string(val) {
@@ -60,7 +69,7 @@ func decodeResult(b []byte, r *Result) error {
 			if r.Extra == nil {
 				r.Extra = make(map[string]json.RawMessage)
 			}
-			r.Extra[key] = bytes.Clone(val)
+			r.Extra[key] = clone(val)
 		}
 		return nil
 	})

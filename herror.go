@@ -100,6 +100,34 @@ func badParam(format string, args ...any) *HError {
 	return newError(CodeBadParameter, err.Error(), errors.Unwrap(err))
 }
 
+// errEmptyName is the 605 of a call without a function name.
+func errEmptyName() *HError { return newError(CodeBadParameter, "function name is empty", nil) }
+
+// errNilContext is the 605 of a call with a nil context: net/http refuses
+// one, and quietly using context.Background would drop the caller's
+// deadline and cancellation, so nothing is sent.
+func errNilContext() *HError {
+	return newError(CodeBadParameter, "context is nil: pass context.Background() or a context with a deadline", nil)
+}
+
+// DecodeError is the failure to decode a function's data into a Go value,
+// in [Result.Decode] or [InvokeAs]. It is not an [HError]: the call worked
+// and the function ran; what it returned does not fit the type asked for.
+type DecodeError struct {
+	// Type is the Go type asked for, e.g. "*main.User".
+	Type string
+	// Err is encoding/json's error.
+	Err error
+}
+
+// Error says what did not fit.
+func (e *DecodeError) Error() string {
+	return "baas: the function's data does not decode into " + e.Type + ": " + e.Err.Error()
+}
+
+// Unwrap returns encoding/json's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
 // transportError turns a failed exchange into a 601 when the deadline
 // passed, and a 600 otherwise. The caller's context decides which: the
 // transport's own error text varies with the moment the deadline hit.

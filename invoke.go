@@ -52,13 +52,14 @@ func (r *Result) Err() error {
 }
 
 // Decode unmarshals the function's data into v. Data that is absent or
-// null leaves v as it is.
+// null leaves v as it is. Data that does not fit v is a *DecodeError, not
+// an HError: the call worked and the function ran.
 func (r *Result) Decode(v any) error {
 	if len(r.Data) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(r.Data, v); err != nil {
-		return newError(CodeBadParameter, fmt.Sprintf("cannot decode data into %T: %v", v, err), err)
+		return &DecodeError{Type: fmt.Sprintf("%T", v), Err: err}
 	}
 	return nil
 }
@@ -111,7 +112,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads an answer: a JSON object with code (and data,
 // error) or status; other keys go to Extra.
 func (r *Result) UnmarshalJSON(b []byte) error {
-	return decodeResult(b, r)
+	return decodeResult(b, r, false)
 }
 
 // FunctionError is a function's own failure, as the platform reports it in
@@ -282,8 +283,8 @@ func encodeJob(b *bytes.Buffer, name string, params any, sync bool) error {
 // queued (300 s deadline) and the Result has Status "ok".
 //
 // params may be nil (no data is sent), any value encoding/json accepts, or
-// a json.RawMessage sent as it is. An empty name or params JSON cannot
-// encode fail with 605 and send nothing.
+// a json.RawMessage sent as it is. An empty name, params JSON cannot
+// encode or a nil ctx fail with 605 and send nothing.
 func (c *Client) Invoke(ctx context.Context, name string, params any, sync bool) (*Result, error) {
 	res, _, err := c.invoke(ctx, name, params, sync)
 	return res, err
@@ -292,10 +293,10 @@ func (c *Client) Invoke(ctx context.Context, name string, params any, sync bool)
 // invoke is Invoke, also returning the answer it decoded.
 func (c *Client) invoke(ctx context.Context, name string, params any, sync bool) (*Result, *answer, error) {
 	if name == "" {
-		return nil, nil, newError(CodeBadParameter, "", nil)
+		return nil, nil, errEmptyName()
 	}
 	if ctx == nil {
-		ctx = context.Background()
+		return nil, nil, errNilContext()
 	}
 	// A fresh buffer each call, never a pooled one: net/http may still be
 	// writing a body after the call returned (a server that answers before
@@ -305,25 +306,25 @@ func (c *Client) invoke(ctx context.Context, name string, params any, sync bool)
 	if err := encodeJob(buf, name, params, sync); err != nil {
 		return nil, nil, err
 	}
-	timeout := c.cfg.syncTimeout
+	ex := exchange{fn: name, method: "POST", url: c.invokeURL, body: buf.Bytes(), timeout: c.cfg.syncTimeout,
+		limit: "the sync call limit, WithSyncTimeout", bearer: c.tokens != nil}
 	if !sync {
-		timeout = c.cfg.asyncTimeout
-	}
-	ans, err := c.send(ctx, exchange{fn: name, method: "POST", url: c.invokeURL, body: buf.Bytes(), timeout: timeout, bearer: c.tokens != nil})
-	if err != nil {
-		return nil, nil, err
+		ex.timeout, ex.limit = c.cfg.asyncTimeout, "the async call limit, WithAsyncTimeout"
 	}
 	res := new(Result)
-	if err := decodeResult(ans.body, res); err != nil {
-		return nil, nil, unexpectedBody(ans.status, ans.header, ans.body, c.redactions(), err)
+	ex.decode = func(body []byte) error { return decodeResult(body, res, true) }
+	ans, err := c.send(ctx, ex)
+	if err != nil {
+		return nil, nil, err
 	}
 	return res, ans, nil
 }
 
 // InvokeAs calls the function synchronously and decodes its data into a T.
 // A function failure (code non-zero) is returned as a *FunctionError, so a
-// nil error means the function ran and succeeded. A nil client means the
-// default client, as the package-level [Invoke].
+// nil error means the function ran and succeeded; data that does not fit a
+// T is a *DecodeError (the function ran, and succeeded). A nil client means
+// the default client, as the package-level [Invoke].
 func InvokeAs[T any](ctx context.Context, c *Client, name string, params any) (T, error) {
 	var out T
 	var res *Result

@@ -61,10 +61,10 @@ type Request struct {
 // an *HError, as for Invoke. The client must have a client secret.
 func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	if c.tokens == nil {
-		return nil, newError(CodeUninitialized, "the Open API needs a client secret (WithClientSecret)", nil)
+		return nil, newError(CodeUninitialized, "the Open API needs a client secret: build the client with WithClientSecret or the "+EnvClientSecret+" variable", nil)
 	}
 	if ctx == nil {
-		ctx = context.Background()
+		return nil, errNilContext()
 	}
 	if !strings.HasPrefix(r.Path, "/") {
 		return nil, badParam("path %q does not start with /", r.Path)
@@ -232,14 +232,14 @@ func (c *Client) fetchToken(ctx context.Context) (*accessToken, error) {
 }
 
 // stepError names the step of the token flow that failed, keeping the
-// code and the cause.
+// code, the cause and the text's start ("<code>: <official text>").
 func stepError(step string, err error) error {
 	he, ok := err.(*HError)
 	if !ok {
 		return err
 	}
 	out := *he
-	out.Message = "getting an access token: the " + step + " step failed: " + he.Message
+	out.Message = he.Message + " (getting an access token: the " + step + " step failed)"
 	return &out
 }
 

@@ -24,16 +24,32 @@ type exchange struct {
 	url     string
 	body    []byte // nil: no body
 	timeout time.Duration
+	// limit names the setting behind timeout, for a 601's text, e.g.
+	// "the sync call limit, WithSyncTimeout".
+	limit string
+	// decode, when set, reads a 2xx answer's body; its failure fails the
+	// attempt, for good.
+	decode func(body []byte) error
 	// bearer sends the Open API access token, and on a 401 renews it and
 	// sends the call once more: the server refused it, so it did not run.
 	bearer bool
 }
 
-// What attempt says about trying again.
+// next is what an attempt says about sending the call again.
+type next struct {
+	retry retryKind
+	wait  time.Duration // with resend: the least wait the server asked for
+}
+
+type retryKind uint8
+
 const (
-	noRetry    time.Duration = -1 // the call may have run, or cannot succeed
-	renewToken time.Duration = -2 // 401 with a bearer token: renew, resend once
+	final      retryKind = iota // the call may have run, or cannot succeed
+	resend                      // it provably did not run: send again after a backoff
+	renewToken                  // 401 with a bearer token: renew it, send once more at once
 )
+
+var stop = next{retry: final}
 
 // answer is a 2xx answer read in full.
 type answer struct {
@@ -49,7 +65,10 @@ type answer struct {
 func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
 	// A caller's earlier deadline already bounds the call; a context of
 	// our own would only cost allocations.
+	callStart := time.Now()
+	own := false
 	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > ex.timeout {
+		own = true
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, ex.timeout)
 		defer cancel()
@@ -58,30 +77,53 @@ func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
 	renewed := false
 	for attempt, retries := 1, 0; ; attempt++ {
 		start := time.Now()
-		ans, retryAfter, err := c.attempt(ctx, &ex)
+		ans, nx, err := c.attempt(ctx, &ex)
 		c.logAttempt(ctx, &ex, attempt, start, ans, err)
 		if err == nil {
 			return ans, nil
 		}
-		if retryAfter == renewToken && !renewed {
+		switch {
+		case nx.retry == renewToken && !renewed:
 			renewed = true
 			continue
-		}
-		if retryAfter < 0 || retries >= c.cfg.retries {
-			return nil, err
+		case nx.retry != resend || retries >= c.cfg.retries:
+			return nil, explainTimeout(err, &ex, callStart, own)
 		}
 		retries++
-		if !sleep(ctx, backoff(retries, retryAfter)) {
+		if !sleep(ctx, backoff(retries, nx.wait)) {
 			// The deadline comes before the next try could end: the last
 			// failure is the honest answer.
-			return nil, err
+			return nil, explainTimeout(err, &ex, callStart, own)
 		}
 	}
 }
 
-// attempt sends once. retryAfter is negative when the call must not be sent
-// again, else the least wait before the next try.
-func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryAfter time.Duration, err error) {
+// explainTimeout adds to a bare 601 what timed out and which deadline
+// passed: the SDK's own (own, ex.timeout) or the caller's context's.
+func explainTimeout(err error, ex *exchange, start time.Time, own bool) error {
+	he, ok := err.(*HError)
+	if !ok || he.Code != CodeTimeout || he.Message != DefaultText(CodeTimeout) {
+		return err
+	}
+	what := "the call"
+	if ex.fn != "" {
+		what = strconv.Quote(ex.fn)
+	}
+	out := *he
+	if own {
+		out.Message += ": " + what + " did not answer within its " + ex.timeout.String() + " deadline"
+		if ex.limit != "" {
+			out.Message += " (" + ex.limit + ")"
+		}
+	} else {
+		out.Message += ": " + what + " did not answer before the context's deadline, " +
+			time.Since(start).Round(time.Millisecond).String() + " after the call started"
+	}
+	return &out
+}
+
+// attempt sends once, and says whether the call may be sent again.
+func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, nx next, err error) {
 	req := c.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
 	if ex.body != nil {
 		req.SetBody(bytes.NewReader(ex.body))
@@ -89,16 +131,16 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryA
 	var token string
 	if ex.bearer {
 		if token, err = c.tokens.get(ctx); err != nil {
-			return nil, noRetry, err
+			return nil, stop, err
 		}
 		req.SetHeader("Authorization", "Bearer "+token)
 	}
 	resp, err := req.Execute(ex.method, ex.url)
 	if err != nil {
 		if ctx.Err() == nil && neverConnected(err) {
-			return nil, 0, transportError(ctx, err)
+			return nil, next{retry: resend}, transportError(ctx, err)
 		}
-		return nil, noRetry, transportError(ctx, err)
+		return nil, stop, transportError(ctx, err)
 	}
 	raw := resp.RawResponse
 	defer raw.Body.Close()
@@ -106,27 +148,35 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryA
 	if raw.StatusCode < 200 || raw.StatusCode > 299 {
 		body, rerr := readCapped(raw.Body, raw.ContentLength, errorBodyCap, true)
 		if rerr != nil && !errors.Is(rerr, errTooLarge) {
-			return nil, noRetry, transportError(ctx, rerr)
+			return nil, stop, transportError(ctx, rerr)
 		}
 		he := httpError(raw, body, rerr != nil, c.redactions())
 		switch {
 		case raw.StatusCode == http.StatusTooManyRequests:
-			return nil, parseRetryAfter(raw.Header.Get("Retry-After")), he
+			return nil, next{retry: resend, wait: parseRetryAfter(raw.Header.Get("Retry-After"))}, he
 		case raw.StatusCode == http.StatusUnauthorized && ex.bearer:
 			c.tokens.invalidate(token)
-			return nil, renewToken, he
+			return nil, next{retry: renewToken}, he
 		}
-		return nil, noRetry, he
+		return nil, stop, he
 	}
 
 	body, err := readCapped(raw.Body, raw.ContentLength, c.cfg.maxResponseBytes, false)
 	if errors.Is(err, errTooLarge) {
-		return nil, noRetry, tooLarge(raw.StatusCode, c.cfg.maxResponseBytes, err)
+		return nil, stop, tooLarge(raw.StatusCode, c.cfg.maxResponseBytes, err)
 	}
 	if err != nil {
-		return nil, noRetry, transportError(ctx, err)
+		return nil, stop, transportError(ctx, err)
 	}
-	return &answer{status: raw.StatusCode, header: raw.Header, body: body}, 0, nil
+	ans = &answer{status: raw.StatusCode, header: raw.Header, body: body}
+	if ex.decode != nil {
+		// Decoded here so that the attempt's log record says when a 2xx
+		// answer was unusable.
+		if err := ex.decode(body); err != nil {
+			return ans, stop, unexpectedBody(raw.StatusCode, raw.Header, body, c.redactions(), err)
+		}
+	}
+	return ans, next{}, nil
 }
 
 var errTooLarge = errors.New("response body exceeds the size cap")
@@ -234,6 +284,11 @@ func (c *Client) logAttempt(ctx context.Context, ex *exchange, attempt int, star
 		slog.Duration("duration", time.Since(start)),
 	}
 	if err != nil {
+		if ans != nil {
+			// The server answered 2xx with a body that is not the answer
+			// the protocol promises.
+			attrs = append(attrs, slog.String("answer", "unusable 2xx body"))
+		}
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	l.LogAttrs(ctx, slog.LevelDebug, "baas: call", attrs...)
