@@ -138,9 +138,6 @@ func (c *Client) ClientID() string { return c.cfg.clientID }
 // A long-lived program never needs it; a test counting goroutines may.
 func (c *Client) CloseIdleConnections() { c.rc.GetClient().CloseIdleConnections() }
 
-// Host returns the API host the client calls, without a trailing slash.
-func (c *Client) Host() string { return c.host }
-
 // newTransport is http.DefaultTransport's setup with a larger idle pool:
 // one busy Client talks to one host from many goroutines, and the default
 // of 2 idle connections per host would make it dial on most calls.

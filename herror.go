@@ -60,9 +60,9 @@ func (e *HError) Is(target error) bool {
 	return ok && t.Code == e.Code && t.Message == "" && t.err == nil
 }
 
-// DefaultText returns the text the official SDK prints for an SDK code, or
+// defaultText returns the text the official SDK prints for an SDK code, or
 // the protocol's default text for an HTTP status; "unknown error" otherwise.
-func DefaultText(code int) string {
+func defaultText(code int) string {
 	switch code {
 	case CodeNetwork:
 		return "network disconnected"
@@ -87,7 +87,7 @@ func DefaultText(code int) string {
 // newError returns an HError with the code's default text, followed by
 // detail when there is some.
 func newError(code int, detail string, cause error) *HError {
-	msg := DefaultText(code)
+	msg := defaultText(code)
 	if detail != "" {
 		msg += ": " + detail
 	}
@@ -163,8 +163,8 @@ func httpError(resp *http.Response, body []byte, truncated bool, secrets []strin
 		he.Message = redact(eb.ErrorMsg.(string), secrets)
 	case isObject && nonEmptyString(eb.Message):
 		he.Message = redact(eb.Message.(string), secrets)
-	case isObject && DefaultText(he.Code) != "unknown error":
-		he.Message = DefaultText(he.Code)
+	case isObject && defaultText(he.Code) != "unknown error":
+		he.Message = defaultText(he.Code)
 	default:
 		he.Message = "unknown error (" + describe(resp.StatusCode, resp.Header, body, truncated, secrets) + ")"
 	}

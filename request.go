@@ -102,7 +102,7 @@ func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
 // passed: the SDK's own (own, ex.timeout) or the caller's context's.
 func explainTimeout(err error, ex *exchange, start time.Time, own bool) error {
 	he, ok := err.(*HError)
-	if !ok || he.Code != CodeTimeout || he.Message != DefaultText(CodeTimeout) {
+	if !ok || he.Code != CodeTimeout || he.Message != defaultText(CodeTimeout) {
 		return err
 	}
 	what := "the call"

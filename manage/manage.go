@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/internal/hooks"
 )
 
 const basePath = "/oserve/v1.3/cloud-function/"
@@ -37,9 +38,10 @@ func fnPath(name, suffix string) string {
 	return basePath + url.PathEscape(name) + "/" + suffix
 }
 
+// checkName fails with the SDK's 605 for an empty name, sending nothing.
 func checkName(name string) error {
 	if name == "" {
-		return &baas.HError{Code: baas.CodeBadParameter, Message: baas.DefaultText(baas.CodeBadParameter)}
+		return hooks.BadParameter("function name is empty")
 	}
 	return nil
 }
@@ -53,9 +55,9 @@ func (s *Service) Invoke(ctx context.Context, name string, params any, sync bool
 	if params == nil {
 		params = json.RawMessage(`{}`) // data is required on this endpoint
 	}
-	timeout := s.c.SyncTimeout()
+	timeout, asyncTimeout := hooks.Timeouts(s.c)
 	if !sync {
-		timeout = s.c.AsyncTimeout()
+		timeout = asyncTimeout
 	}
 	resp, err := s.c.Do(ctx, baas.Request{
 		Method: http.MethodPost, Path: fnPath(name, "job/"), Name: name, Timeout: timeout,

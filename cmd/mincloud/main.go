@@ -36,6 +36,7 @@ import (
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator"
 	"github.com/mincloud-go/baas/emulator/demo"
+	"github.com/mincloud-go/baas/internal/hooks"
 	"github.com/mincloud-go/baas/manage"
 )
 
@@ -172,7 +173,7 @@ func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if c.OpenAPI() && !*async {
+	if hooks.OpenAPI(c) && !*async {
 		run, err := manage.New(c).Debug(ctx, pos[0], params)
 		if err != nil {
 			return fail(stderr, err)

@@ -130,7 +130,7 @@ func TestInvokeWithoutClientID(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"invoke", "helloWorld"}, &out, &errOut)
 	assert.Equal(t, 1, code)
-	assert.Equal(t, "602: uninitialized\n", errOut.String())
+	assert.Equal(t, "602: uninitialized: no client id: set one with WithClientID or the MINCLOUD_CLIENT_ID variable\n", errOut.String())
 	assert.Empty(t, out.String())
 }
 
