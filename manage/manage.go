@@ -12,6 +12,7 @@ package manage
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -88,6 +89,17 @@ type DebugResult struct {
 	// Log is the run's log, one line per console call:
 	// "<ISO time> <LEVEL> <message>".
 	Log string `json:"log"`
+}
+
+// String returns the whole debug answer as JSON, as the platform sent it:
+// the outcome with the job id, the times, the memory and the log. (Without
+// it, printing a DebugResult would print only the embedded Result.)
+func (d DebugResult) String() string {
+	b, err := d.MarshalJSON()
+	if err != nil {
+		return fmt.Sprintf("<invalid DebugResult: %v>", err)
+	}
+	return string(b)
 }
 
 // LogLines returns the log split into its lines.
