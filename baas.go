@@ -20,11 +20,16 @@
 //
 // # Errors
 //
-// Every error is an [*HError] whose Error text is the official SDK's:
-// "<code>: <text>". Code is the HTTP status when the server refused the
-// call, or one of the SDK codes ([CodeNetwork], [CodeTimeout], ...). The
-// cause stays reachable, so errors.Is(err, context.DeadlineExceeded) holds
-// for a timeout. Bad arguments fail with 605 before anything is sent.
+// Every error of a call is an [*HError] whose Error text starts as the
+// official SDK's: "<code>: <text>"; the SDK's own codes go on to say what
+// was wrong ("605: incorrect parameter type: function name is empty").
+// Code is the HTTP status when the server refused the call, or one of the
+// SDK codes ([CodeNetwork], [CodeTimeout], ...). The cause stays
+// reachable, so errors.Is(err, context.DeadlineExceeded) holds for a
+// timeout. Bad arguments, a nil context included, fail with 605 before
+// anything is sent; bad options fail in [New]. Data that does not fit the
+// type asked of [Result.Decode] or [InvokeAs] is a [*DecodeError]: the
+// function ran.
 //
 // # Deadlines and retries
 //
