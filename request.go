@@ -184,37 +184,72 @@ var errTooLarge = errors.New("response body exceeds the size cap")
 // readCapped reads r to its end, failing with errTooLarge past limit bytes
 // without holding more than limit+1 of them. With truncate, it returns the
 // first limit bytes and errTooLarge instead.
+//
+// A known length (Content-Length) is read into one buffer of that size.
+// An unknown one (a chunked answer) is read into chunks of growing size
+// and joined once at the end, as io.ReadAll does: growing one buffer would
+// copy the answer again at every step.
 func readCapped(r io.Reader, contentLength, limit int64, truncate bool) ([]byte, error) {
 	if contentLength > limit && !truncate {
 		return nil, errTooLarge
 	}
-	size := contentLength
-	if size < 0 || size > limit {
-		size = 512
+	var chunks [][]byte
+	total := int64(0)
+	next := int64(512)
+	if contentLength >= 0 && contentLength <= limit {
+		// One byte more than announced, so that the end is seen in the
+		// same buffer. A body longer than announced reads on below.
+		buf, err := fill(r, make([]byte, contentLength+1))
+		if err != nil || int64(len(buf)) > limit {
+			return capped(buf, err, limit)
+		}
+		chunks, total, next = append(chunks, buf), int64(len(buf)), max(next, int64(len(buf)))
 	}
-	// One byte more than expected, so that the end is seen without a
-	// second buffer.
-	buf := make([]byte, 0, size+1)
 	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+		size := min(next, limit+1-total)
+		chunk, err := fill(r, make([]byte, size))
+		total += int64(len(chunk))
+		if err != nil || total > limit {
+			if len(chunks) == 0 {
+				return capped(chunk, err, limit)
+			}
+			out := make([]byte, 0, total)
+			for _, c := range chunks {
+				out = append(out, c...)
+			}
+			return capped(append(out, chunk...), err, limit)
 		}
-		room := buf[len(buf):cap(buf)]
-		if over := int64(len(buf)) + int64(len(room)) - (limit + 1); over > 0 {
-			room = room[:int64(len(room))-over]
-		}
-		n, err := r.Read(room)
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			return buf[:limit], errTooLarge
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
+		chunks = append(chunks, chunk)
+		next += next / 2
+	}
+}
+
+// fill reads into buf until it is full or r fails, and returns what was
+// read. A full buf comes back with a nil error, even at the end of r.
+func fill(r io.Reader, buf []byte) ([]byte, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
 		if err != nil {
-			return nil, err
+			return buf[:n], err
 		}
 	}
+	return buf, nil
+}
+
+// capped finishes readCapped: past limit is errTooLarge with the first
+// limit bytes, io.EOF is success, anything else a read error.
+func capped(buf []byte, err error, limit int64) ([]byte, error) {
+	switch {
+	case int64(len(buf)) > limit:
+		return buf[:limit], errTooLarge
+	case err == io.EOF:
+		return buf, nil
+	case err != nil:
+		return nil, err
+	}
+	return buf, nil
 }
 
 // neverConnected reports whether the request provably never reached a
