@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 )
 
 // Result is what BaaS.invoke resolves with: the function's outcome, or for
@@ -256,6 +257,31 @@ func writeExtra(b *bytes.Buffer, extra map[string]json.RawMessage, comma bool) e
 	return nil
 }
 
+// scratch recycles the buffers bodies are encoded in. A body itself is
+// never recycled: net/http may still be writing it after the call returned
+// (a server that answers before reading it), so each call sends a copy of
+// its own.
+var scratch = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// scratchCap is the largest buffer kept for reuse: a rare huge body must
+// not stay in the pool.
+const scratchCap = 64 << 10
+
+// jobBody returns the body of a call, in memory of its own.
+func jobBody(name string, params any, sync bool) ([]byte, error) {
+	buf := scratch.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= scratchCap {
+			scratch.Put(buf)
+		}
+	}()
+	if err := encodeJob(buf, name, params, sync); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
 // encodeJob writes the body BaaS.invoke sends, keys in its order:
 // {"function_name":name,"sync":sync,"data":params}, data left out when
 // params is nil as the official SDK leaves it out for undefined.
@@ -298,21 +324,16 @@ func (c *Client) invoke(ctx context.Context, name string, params any, sync bool)
 	if ctx == nil {
 		return nil, nil, errNilContext()
 	}
-	// A fresh buffer each call, never a pooled one: net/http may still be
-	// writing a body after the call returned (a server that answers before
-	// reading it), so its memory cannot be handed to the next call.
-	buf := new(bytes.Buffer)
-	buf.Grow(len(name) + 64)
-	if err := encodeJob(buf, name, params, sync); err != nil {
+	body, err := jobBody(name, params, sync)
+	if err != nil {
 		return nil, nil, err
 	}
-	ex := exchange{fn: name, method: "POST", url: c.invokeURL, body: buf.Bytes(), timeout: c.cfg.syncTimeout,
+	res := new(Result)
+	ex := exchange{fn: name, method: "POST", url: c.invokeURL, body: body, into: res, timeout: c.cfg.syncTimeout,
 		limit: "the sync call limit, WithSyncTimeout", bearer: c.tokens != nil}
 	if !sync {
 		ex.timeout, ex.limit = c.cfg.asyncTimeout, "the async call limit, WithAsyncTimeout"
 	}
-	res := new(Result)
-	ex.decode = func(body []byte) error { return decodeResult(body, res, true) }
 	ans, err := c.send(ctx, ex)
 	if err != nil {
 		return nil, nil, err

@@ -27,9 +27,10 @@ type exchange struct {
 	// limit names the setting behind timeout, for a 601's text, e.g.
 	// "the sync call limit, WithSyncTimeout".
 	limit string
-	// decode, when set, reads a 2xx answer's body; its failure fails the
-	// attempt, for good.
-	decode func(body []byte) error
+	// into, when set, receives a 2xx answer decoded as a Result (the
+	// answer's body then belongs to it); a body that does not decode fails
+	// the attempt, for good.
+	into *Result
 	// bearer sends the Open API access token, and on a 401 renews it and
 	// sends the call once more: the server refused it, so it did not run.
 	bearer bool
@@ -169,10 +170,10 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, nx nex
 		return nil, stop, transportError(ctx, err)
 	}
 	ans = &answer{status: raw.StatusCode, header: raw.Header, body: body}
-	if ex.decode != nil {
+	if ex.into != nil {
 		// Decoded here so that the attempt's log record says when a 2xx
 		// answer was unusable.
-		if err := ex.decode(body); err != nil {
+		if err := decodeResult(body, ex.into, true); err != nil {
 			return ans, stop, unexpectedBody(raw.StatusCode, raw.Header, body, c.redactions(), err)
 		}
 	}
