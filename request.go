@@ -36,8 +36,8 @@ type exchange struct {
 	bearer bool
 }
 
-// next is what an attempt says about sending the call again.
-type next struct {
+// verdict is what an attempt says about sending the call again.
+type verdict struct {
 	retry retryKind
 	wait  time.Duration // with resend: the least wait the server asked for
 }
@@ -50,7 +50,7 @@ const (
 	renewToken                  // 401 with a bearer token: renew it, send once more at once
 )
 
-var stop = next{retry: final}
+var stop = verdict{retry: final}
 
 // answer is a 2xx answer read in full.
 type answer struct {
@@ -124,7 +124,7 @@ func explainTimeout(err error, ex *exchange, start time.Time, own bool) error {
 }
 
 // attempt sends once, and says whether the call may be sent again.
-func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, nx next, err error) {
+func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, nx verdict, err error) {
 	req := c.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
 	if ex.body != nil {
 		req.SetBody(bytes.NewReader(ex.body))
@@ -139,7 +139,7 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, nx nex
 	resp, err := req.Execute(ex.method, ex.url)
 	if err != nil {
 		if ctx.Err() == nil && neverConnected(err) {
-			return nil, next{retry: resend}, transportError(ctx, err)
+			return nil, verdict{retry: resend}, transportError(ctx, err)
 		}
 		return nil, stop, transportError(ctx, err)
 	}
@@ -154,10 +154,10 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, nx nex
 		he := httpError(raw, body, rerr != nil, c.redactions())
 		switch {
 		case raw.StatusCode == http.StatusTooManyRequests:
-			return nil, next{retry: resend, wait: parseRetryAfter(raw.Header.Get("Retry-After"))}, he
+			return nil, verdict{retry: resend, wait: parseRetryAfter(raw.Header.Get("Retry-After"))}, he
 		case raw.StatusCode == http.StatusUnauthorized && ex.bearer:
 			c.tokens.invalidate(token)
-			return nil, next{retry: renewToken}, he
+			return nil, verdict{retry: renewToken}, he
 		}
 		return nil, stop, he
 	}
@@ -177,7 +177,7 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, nx nex
 			return ans, stop, unexpectedBody(raw.StatusCode, raw.Header, body, c.redactions(), err)
 		}
 	}
-	return ans, next{}, nil
+	return ans, verdict{}, nil
 }
 
 var errTooLarge = errors.New("response body exceeds the size cap")
