@@ -24,8 +24,10 @@ const (
 	CodeUnsupported   = 611 // not available on this platform
 )
 
-// HError is every error the SDK returns, as the official SDK's HError: a
-// code and a text, printed "<code>: <text>".
+// HError is every error a call returns, as the official SDK's HError: a
+// code and a text, printed "<code>: <text>", where the text starts with the
+// official one and may go on to say what was wrong. (Decoding data that
+// does not fit a type is a [DecodeError] instead: the call worked.)
 //
 // Code is an SDK code (600–611, see the Code constants) or, when the server
 // answered with a failure, the HTTP status. The cause, if any (a transport
