@@ -20,10 +20,6 @@ import (
 // answer halves the memory. Without, they are copies, as json.Unmarshaler
 // requires.
 func decodeResult(b []byte, r *Result, owned bool) error {
-	clone := bytes.Clone
-	if owned {
-		clone = func(v []byte) []byte { return v[:len(v):len(v)] }
-	}
 	*r = Result{}
 	if !json.Valid(b) {
 		var v any
@@ -51,7 +47,7 @@ func decodeResult(b []byte, r *Result, owned bool) error {
 			if string(val) == "null" {
 				r.Data = nil
 			} else {
-				r.Data = clone(val)
+				r.Data = keep(val, owned)
 			}
 		case "error":
 			switch string(val) {
@@ -69,7 +65,7 @@ func decodeResult(b []byte, r *Result, owned bool) error {
 			if r.Extra == nil {
 				r.Extra = make(map[string]json.RawMessage)
 			}
-			r.Extra[key] = clone(val)
+			r.Extra[key] = keep(val, owned)
 		}
 		return nil
 	})
@@ -80,6 +76,15 @@ func decodeResult(b []byte, r *Result, owned bool) error {
 		return errors.New(`answer has neither "code" nor "status"`)
 	}
 	return nil
+}
+
+// keep returns v itself when the answer is owned (capped, so that an
+// append cannot write over the rest of the body), else a copy.
+func keep(v []byte, owned bool) []byte {
+	if owned {
+		return v[:len(v):len(v)]
+	}
+	return bytes.Clone(v)
 }
 
 func keyError(key string, err error) error {
