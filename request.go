@@ -64,9 +64,9 @@ type answer struct {
 // provably did not run, logs one record per attempt, and turns every
 // failure into an *HError (a non-2xx answer included: resty does not).
 func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
-	// A caller's earlier deadline already bounds the call; a context of
-	// our own would only cost allocations.
 	callStart := time.Now()
+	// A caller's earlier deadline already bounds the call; a context of
+	// our own would only cost allocations. own says whose deadline it is.
 	own := false
 	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > ex.timeout {
 		own = true
