@@ -34,6 +34,7 @@ type openPlatform struct {
 	refuse401 atomic.Int32
 	// authorizeAnswer, when set, replaces the authorize step's answer.
 	authorizeAnswer func(w http.ResponseWriter)
+	expiresIn       int          // the access tokens' lifetime in seconds; 3600 when 0
 	calls           atomic.Int32 // bearer calls that reached a handler
 	last            atomic.Pointer[http.Request]
 	lastBody        atomic.Pointer[string]
@@ -98,7 +99,11 @@ func newOpenPlatform(t *testing.T) *openPlatform {
 		p.issued++
 		tok := fmt.Sprintf("access-%d", p.issued)
 		p.tokens[tok] = true
-		fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":3600,"refresh_token":"refresh-%d","scope":"all"}`, tok, p.issued)
+		life := p.expiresIn
+		if life == 0 {
+			life = 3600
+		}
+		fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":%d,"refresh_token":"refresh-%d","scope":"all"}`, tok, life, p.issued)
 	})
 	bearer := func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -198,6 +203,25 @@ func TestOpenAPI401RenewsTheTokenOnce(t *testing.T) {
 	_, err = c.Invoke(context.Background(), "f", nil, true)
 	assert.EqualError(t, err, "401: access token expired")
 	assert.Equal(t, 3, p.tokensIssued(), "one renewal per call, not a loop")
+}
+
+// A token is renewed a tenth of its lifetime before it expires, so that it
+// never expires in flight: with a 1 s lifetime, after 0.9 s.
+func TestOpenAPITokenIsRenewedBeforeItExpires(t *testing.T) {
+	t.Parallel()
+	p := newOpenPlatform(t)
+	p.expiresIn = 1
+	c := p.client(t)
+	_, err := c.Invoke(context.Background(), "f", nil, true)
+	require.NoError(t, err)
+	_, err = c.Invoke(context.Background(), "f", nil, true)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.tokensIssued(), "a fresh token is reused")
+	time.Sleep(time.Second)
+	_, err = c.Invoke(context.Background(), "f", nil, true)
+	require.NoError(t, err)
+	assert.Equal(t, 2, p.tokensIssued())
+	assert.Equal(t, "Bearer access-2", p.last.Load().Header.Get("Authorization"))
 }
 
 func TestOpenAPITokenFlowFailureNamesItsStep(t *testing.T) {
