@@ -20,11 +20,16 @@
 //
 // # Errors
 //
-// Every error is an [*HError] whose Error text is the official SDK's:
-// "<code>: <text>". Code is the HTTP status when the server refused the
-// call, or one of the SDK codes ([CodeNetwork], [CodeTimeout], ...). The
-// cause stays reachable, so errors.Is(err, context.DeadlineExceeded) holds
-// for a timeout. Bad arguments fail with 605 before anything is sent.
+// Every error of a call is an [*HError] whose Error text starts as the
+// official SDK's: "<code>: <text>"; the SDK's own codes go on to say what
+// was wrong ("605: incorrect parameter type: function name is empty").
+// Code is the HTTP status when the server refused the call, or one of the
+// SDK codes ([CodeNetwork], [CodeTimeout], ...). The cause stays
+// reachable, so errors.Is(err, context.DeadlineExceeded) holds for a
+// timeout. Bad arguments, a nil context included, fail with 605 before
+// anything is sent; bad options fail in [New]. Data that does not fit the
+// type asked of [Result.Decode] or [InvokeAs] is a [*DecodeError]: the
+// function ran.
 //
 // # Deadlines and retries
 //
@@ -47,7 +52,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"strings"
 	"time"
 
@@ -72,8 +76,11 @@ type Client struct {
 	tokens    *tokenSource // the Open API's access token; nil for the Web API
 }
 
-// New builds a Client. A client id is required (602 without one); the
-// host, if set, must be an absolute http or https URL (605 otherwise).
+// New builds a Client. A client id is required (602 without one, saying
+// how to set one). A bad option is a 605 that says what was wrong: a host
+// that is not an absolute http(s) URL or carries a query, a fragment or
+// user info; a client id, user token, environment or user agent holding a
+// control character, which no HTTP header can carry.
 func New(opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -81,28 +88,9 @@ func New(opts ...Option) (*Client, error) {
 			o(&cfg)
 		}
 	}
-	if cfg.clientID == "" {
-		return nil, newError(CodeUninitialized, "", nil) // the official text, exactly
-	}
-	host := cfg.host
-	switch {
-	case host != "":
-	case cfg.clientSecret != "":
-		host = openAPIHost
-	default:
-		host = "https://" + cfg.clientID + ".myminapp.com"
-	}
-	u, err := url.Parse(host)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, badParam("host %q is not an absolute http(s) URL", host)
-	}
-	switch {
-	case cfg.syncTimeout <= 0, cfg.asyncTimeout <= 0:
-		return nil, badParam("timeouts must be positive")
-	case cfg.retries < 0:
-		return nil, badParam("retry count must not be negative")
-	case cfg.maxResponseBytes <= 0:
-		return nil, badParam("max response bytes must be positive")
+	host, err := cfg.check()
+	if err != nil {
+		return nil, err
 	}
 
 	hc := &http.Client{Transport: newTransport()}
@@ -154,9 +142,6 @@ func (c *Client) ClientID() string { return c.cfg.clientID }
 // CloseIdleConnections closes the client's idle keep-alive connections.
 // A long-lived program never needs it; a test counting goroutines may.
 func (c *Client) CloseIdleConnections() { c.rc.GetClient().CloseIdleConnections() }
-
-// Host returns the API host the client calls, without a trailing slash.
-func (c *Client) Host() string { return c.host }
 
 // newTransport is http.DefaultTransport's setup with a larger idle pool:
 // one busy Client talks to one host from many goroutines, and the default

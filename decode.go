@@ -14,7 +14,12 @@ import (
 // bytes in the common forms, anything unusual goes through encoding/json,
 // and unknown keys are kept in Extra. The answer must be a JSON object
 // with a code or a status.
-func decodeResult(b []byte, r *Result) error {
+//
+// With owned, b belongs to r from now on (a body nothing else holds): Data
+// and Extra point into it instead of copying out of it, which for a large
+// answer halves the memory. Without, they are copies, as json.Unmarshaler
+// requires.
+func decodeResult(b []byte, r *Result, owned bool) error {
 	*r = Result{}
 	if !json.Valid(b) {
 		var v any
@@ -42,7 +47,7 @@ func decodeResult(b []byte, r *Result) error {
 			if string(val) == "null" {
 				r.Data = nil
 			} else {
-				r.Data = bytes.Clone(val)
+				r.Data = keep(val, owned)
 			}
 		case "error":
 			switch string(val) {
@@ -60,7 +65,7 @@ func decodeResult(b []byte, r *Result) error {
 			if r.Extra == nil {
 				r.Extra = make(map[string]json.RawMessage)
 			}
-			r.Extra[key] = bytes.Clone(val)
+			r.Extra[key] = keep(val, owned)
 		}
 		return nil
 	})
@@ -71,6 +76,15 @@ func decodeResult(b []byte, r *Result) error {
 		return errors.New(`answer has neither "code" nor "status"`)
 	}
 	return nil
+}
+
+// keep returns v itself when the answer is owned (capped, so that an
+// append cannot write over the rest of the body), else a copy.
+func keep(v []byte, owned bool) []byte {
+	if owned {
+		return v[:len(v):len(v)]
+	}
+	return bytes.Clone(v)
 }
 
 func keyError(key string, err error) error {

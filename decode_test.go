@@ -75,9 +75,15 @@ var decodeSeeds = []string{
 }
 
 func checkDecode(t *testing.T, in []byte) {
+	for _, owned := range []bool{false, true} {
+		checkDecodeMode(t, bytes.Clone(in), owned)
+	}
+}
+
+func checkDecodeMode(t *testing.T, in []byte, owned bool) {
 	want, wantErr := referenceDecode(in)
 	var got Result
-	gotErr := decodeResult(in, &got)
+	gotErr := decodeResult(in, &got, owned)
 	if wantErr != nil {
 		require.Error(t, gotErr, "%s", in)
 		return

@@ -80,7 +80,7 @@ func Default() (*Client, error) {
 		return defaults.fromEnv, nil
 	}
 	if env[0] == "" {
-		return nil, newError(CodeUninitialized, "", nil) // neither Init nor MINCLOUD_CLIENT_ID
+		return nil, newError(CodeUninitialized, "no client id: call Init with WithClientID, or set the "+EnvClientID+" variable", nil)
 	}
 	c, err := New(env.options()...)
 	if err != nil {
@@ -122,7 +122,10 @@ func clientFor(ctx context.Context) (*Client, error) {
 // client, as BaaS.invoke does. See [Client.Invoke].
 func Invoke(ctx context.Context, name string, params any, sync bool) (*Result, error) {
 	if name == "" { // checked first, as the official SDK does
-		return nil, newError(CodeBadParameter, "", nil)
+		return nil, errEmptyName()
+	}
+	if ctx == nil {
+		return nil, errNilContext()
 	}
 	c, err := clientFor(ctx)
 	if err != nil {
@@ -136,7 +139,10 @@ func Invoke(ctx context.Context, name string, params any, sync bool) (*Result, e
 // Deprecated: use Invoke.
 func InvokeFunction(ctx context.Context, name string, params any, sync bool) (*Response, error) {
 	if name == "" {
-		return nil, newError(CodeBadParameter, "", nil)
+		return nil, errEmptyName()
+	}
+	if ctx == nil {
+		return nil, errNilContext()
 	}
 	c, err := clientFor(ctx)
 	if err != nil {

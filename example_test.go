@@ -121,5 +121,5 @@ func ExampleHError() {
 	// Output:
 	// 404 function not found
 	// 404: function not found
-	// 605: incorrect parameter type
+	// 605: incorrect parameter type: function name is empty
 }

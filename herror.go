@@ -24,8 +24,10 @@ const (
 	CodeUnsupported   = 611 // not available on this platform
 )
 
-// HError is every error the SDK returns, as the official SDK's HError: a
-// code and a text, printed "<code>: <text>".
+// HError is every error a call returns, as the official SDK's HError: a
+// code and a text, printed "<code>: <text>", where the text starts with the
+// official one and may go on to say what was wrong. (Decoding data that
+// does not fit a type is a [DecodeError] instead: the call worked.)
 //
 // Code is an SDK code (600–611, see the Code constants) or, when the server
 // answered with a failure, the HTTP status. The cause, if any (a transport
@@ -60,9 +62,9 @@ func (e *HError) Is(target error) bool {
 	return ok && t.Code == e.Code && t.Message == "" && t.err == nil
 }
 
-// DefaultText returns the text the official SDK prints for an SDK code, or
+// defaultText returns the text the official SDK prints for an SDK code, or
 // the protocol's default text for an HTTP status; "unknown error" otherwise.
-func DefaultText(code int) string {
+func defaultText(code int) string {
 	switch code {
 	case CodeNetwork:
 		return "network disconnected"
@@ -87,7 +89,7 @@ func DefaultText(code int) string {
 // newError returns an HError with the code's default text, followed by
 // detail when there is some.
 func newError(code int, detail string, cause error) *HError {
-	msg := DefaultText(code)
+	msg := defaultText(code)
 	if detail != "" {
 		msg += ": " + detail
 	}
@@ -99,6 +101,34 @@ func badParam(format string, args ...any) *HError {
 	err := fmt.Errorf(format, args...)
 	return newError(CodeBadParameter, err.Error(), errors.Unwrap(err))
 }
+
+// errEmptyName is the 605 of a call without a function name.
+func errEmptyName() *HError { return newError(CodeBadParameter, "function name is empty", nil) }
+
+// errNilContext is the 605 of a call with a nil context: net/http refuses
+// one, and quietly using context.Background would drop the caller's
+// deadline and cancellation, so nothing is sent.
+func errNilContext() *HError {
+	return newError(CodeBadParameter, "context is nil: pass context.Background() or a context with a deadline", nil)
+}
+
+// DecodeError is the failure to decode a function's data into a Go value,
+// in [Result.Decode] or [InvokeAs]. It is not an [HError]: the call worked
+// and the function ran; what it returned does not fit the type asked for.
+type DecodeError struct {
+	// Type is the Go type asked for, e.g. "*main.User".
+	Type string
+	// Err is encoding/json's error.
+	Err error
+}
+
+// Error says what did not fit.
+func (e *DecodeError) Error() string {
+	return "baas: the function's data does not decode into " + e.Type + ": " + e.Err.Error()
+}
+
+// Unwrap returns encoding/json's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
 
 // transportError turns a failed exchange into a 601 when the deadline
 // passed, and a 600 otherwise. The caller's context decides which: the
@@ -135,8 +165,8 @@ func httpError(resp *http.Response, body []byte, truncated bool, secrets []strin
 		he.Message = redact(eb.ErrorMsg.(string), secrets)
 	case isObject && nonEmptyString(eb.Message):
 		he.Message = redact(eb.Message.(string), secrets)
-	case isObject && DefaultText(he.Code) != "unknown error":
-		he.Message = DefaultText(he.Code)
+	case isObject && defaultText(he.Code) != "unknown error":
+		he.Message = defaultText(he.Code)
 	default:
 		he.Message = "unknown error (" + describe(resp.StatusCode, resp.Header, body, truncated, secrets) + ")"
 	}

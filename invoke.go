@@ -53,13 +53,14 @@ func (r *Result) Err() error {
 }
 
 // Decode unmarshals the function's data into v. Data that is absent or
-// null leaves v as it is.
+// null leaves v as it is. Data that does not fit v is a *DecodeError, not
+// an HError: the call worked and the function ran.
 func (r *Result) Decode(v any) error {
 	if len(r.Data) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(r.Data, v); err != nil {
-		return newError(CodeBadParameter, fmt.Sprintf("cannot decode data into %T: %v", v, err), err)
+		return &DecodeError{Type: fmt.Sprintf("%T", v), Err: err}
 	}
 	return nil
 }
@@ -112,7 +113,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads an answer: a JSON object with code (and data,
 // error) or status; other keys go to Extra.
 func (r *Result) UnmarshalJSON(b []byte) error {
-	return decodeResult(b, r)
+	return decodeResult(b, r, false)
 }
 
 // FunctionError is a function's own failure, as the platform reports it in
@@ -256,8 +257,30 @@ func writeExtra(b *bytes.Buffer, extra map[string]json.RawMessage, comma bool) e
 	return nil
 }
 
-// bufPool recycles request bodies.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// scratch recycles the buffers bodies are encoded in. A body itself is
+// never recycled: net/http may still be writing it after the call returned
+// (a server that answers before reading it), so each call sends a copy of
+// its own.
+var scratch = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// scratchCap is the largest buffer kept for reuse: a rare huge body must
+// not stay in the pool.
+const scratchCap = 64 << 10
+
+// jobBody returns the body of a call, in memory of its own.
+func jobBody(name string, params any, sync bool) ([]byte, error) {
+	buf := scratch.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= scratchCap {
+			scratch.Put(buf)
+		}
+	}()
+	if err := encodeJob(buf, name, params, sync); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
 
 // encodeJob writes the body BaaS.invoke sends, keys in its order:
 // {"function_name":name,"sync":sync,"data":params}, data left out when
@@ -286,8 +309,8 @@ func encodeJob(b *bytes.Buffer, name string, params any, sync bool) error {
 // queued (300 s deadline) and the Result has Status "ok".
 //
 // params may be nil (no data is sent), any value encoding/json accepts, or
-// a json.RawMessage sent as it is. An empty name or params JSON cannot
-// encode fail with 605 and send nothing.
+// a json.RawMessage sent as it is. An empty name, params JSON cannot
+// encode or a nil ctx fail with 605 and send nothing.
 func (c *Client) Invoke(ctx context.Context, name string, params any, sync bool) (*Result, error) {
 	res, _, err := c.invoke(ctx, name, params, sync)
 	return res, err
@@ -296,36 +319,33 @@ func (c *Client) Invoke(ctx context.Context, name string, params any, sync bool)
 // invoke is Invoke, also returning the answer it decoded.
 func (c *Client) invoke(ctx context.Context, name string, params any, sync bool) (*Result, *answer, error) {
 	if name == "" {
-		return nil, nil, newError(CodeBadParameter, "", nil)
+		return nil, nil, errEmptyName()
 	}
 	if ctx == nil {
-		ctx = context.Background()
+		return nil, nil, errNilContext()
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
-	if err := encodeJob(buf, name, params, sync); err != nil {
-		return nil, nil, err
-	}
-	timeout := c.cfg.syncTimeout
-	if !sync {
-		timeout = c.cfg.asyncTimeout
-	}
-	ans, err := c.send(ctx, exchange{fn: name, method: "POST", url: c.invokeURL, body: buf.Bytes(), timeout: timeout, bearer: c.tokens != nil})
+	body, err := jobBody(name, params, sync)
 	if err != nil {
 		return nil, nil, err
 	}
 	res := new(Result)
-	if err := decodeResult(ans.body, res); err != nil {
-		return nil, nil, unexpectedBody(ans.status, ans.header, ans.body, c.redactions(), err)
+	ex := exchange{fn: name, method: "POST", url: c.invokeURL, body: body, into: res, timeout: c.cfg.syncTimeout,
+		limit: "the sync call limit, WithSyncTimeout", bearer: c.tokens != nil}
+	if !sync {
+		ex.timeout, ex.limit = c.cfg.asyncTimeout, "the async call limit, WithAsyncTimeout"
+	}
+	ans, err := c.send(ctx, ex)
+	if err != nil {
+		return nil, nil, err
 	}
 	return res, ans, nil
 }
 
 // InvokeAs calls the function synchronously and decodes its data into a T.
 // A function failure (code non-zero) is returned as a *FunctionError, so a
-// nil error means the function ran and succeeded. A nil client means the
-// default client, as the package-level [Invoke].
+// nil error means the function ran and succeeded; data that does not fit a
+// T is a *DecodeError (the function ran, and succeeded). A nil client means
+// the default client, as the package-level [Invoke].
 func InvokeAs[T any](ctx context.Context, c *Client, name string, params any) (T, error) {
 	var out T
 	var res *Result

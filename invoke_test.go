@@ -254,7 +254,10 @@ func TestBadInputSendsNothing(t *testing.T) {
 		assert.True(t, strings.HasPrefix(err.Error(), "605: incorrect parameter type"), tc.name+": "+err.Error())
 	}
 	_, err := c.Invoke(context.Background(), "", nil, true)
-	assert.EqualError(t, err, "605: incorrect parameter type")
+	assert.EqualError(t, err, "605: incorrect parameter type: function name is empty")
+	//lint:ignore SA1012 a nil context is the bad input under test
+	_, err = c.Invoke(nil, "f", nil, true)
+	assert.EqualError(t, err, "605: incorrect parameter type: context is nil: pass context.Background() or a context with a deadline")
 	assert.Zero(t, hits.Load(), "bad input reached the server")
 }
 
@@ -329,7 +332,7 @@ func TestDeadlines(t *testing.T) {
 		c, mux := setup(t, WithSyncTimeout(100*time.Millisecond))
 		slow(mux, 5*time.Second)
 		_, err := c.Invoke(context.Background(), "f", nil, true)
-		assert.EqualError(t, err, "601: request timeout")
+		assert.EqualError(t, err, `601: request timeout: "f" did not answer within its 100ms deadline (the sync call limit, WithSyncTimeout)`)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, CodeTimeout, asHError(t, err).Code)
 	})
@@ -376,6 +379,7 @@ func TestDeadlines(t *testing.T) {
 		_, err := c.Invoke(ctx, "f", nil, true)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Less(t, time.Since(start), 2*time.Second)
+		assert.Regexp(t, `^601: request timeout: "f" did not answer before the context's deadline, \d+ms after the call started$`, err.Error())
 	})
 	t.Run("cancellation", func(t *testing.T) {
 		t.Parallel()
@@ -534,11 +538,25 @@ func TestLoggerGetsOneRecordPerAttempt(t *testing.T) {
 	}
 }
 
+func TestLoggerSaysWhenA2xxBodyWasUnusable(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	c, mux := setup(t, WithLogger(newTestLogger(&logs)))
+	answerWith(mux, 200, "text/html", `<html>maintenance</html>`)
+	_, err := c.Invoke(context.Background(), "helloWorld", nil, true)
+	assert.Equal(t, 200, asHError(t, err).Code)
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	require.Len(t, lines, 1)
+	for _, want := range []string{"status=200", `answer="unusable 2xx body"`, `error="200: unexpected response (HTTP 200, Content-Type text/html`} {
+		assert.Contains(t, lines[0], want)
+	}
+}
+
 func TestNew(t *testing.T) {
 	t.Parallel()
 	_, err := New()
 	assert.Equal(t, CodeUninitialized, asHError(t, err).Code)
-	assert.EqualError(t, err, "602: uninitialized")
+	assert.EqualError(t, err, "602: uninitialized: no client id: set one with WithClientID or the MINCLOUD_CLIENT_ID variable")
 	for _, host := range []string{"example.com", "ftp://example.com", "/relative", "http://", "::bad"} {
 		_, err := New(WithClientID("x"), WithHost(host))
 		assert.Equal(t, CodeBadParameter, asHError(t, err).Code, host)
@@ -549,10 +567,45 @@ func TestNew(t *testing.T) {
 	}
 	c, err := New(WithClientID("abc"))
 	require.NoError(t, err)
-	assert.Equal(t, "https://abc.myminapp.com", c.Host())
+	assert.Equal(t, "https://abc.myminapp.com"+invokePath, c.invokeURL)
 	c, err = New(WithClientID("abc"), WithHost("http://127.0.0.1:9/"))
 	require.NoError(t, err)
-	assert.Equal(t, "http://127.0.0.1:9", c.Host())
+	assert.Equal(t, "http://127.0.0.1:9"+invokePath, c.invokeURL)
+}
+
+// A bad option fails in New with a 605 that says what was wrong, instead
+// of every call failing later with a 600 (or posting to a wrong URL).
+func TestNewSaysWhatWasWrong(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		opts []Option
+		want string // after "605: incorrect parameter type: "
+	}{
+		{"query", []Option{WithHost("https://example.com/?a=1")}, `host "https://example.com/?a=1" carries a query; give only scheme, host, port and path`},
+		{"empty query", []Option{WithHost("https://example.com/?")}, `host "https://example.com/?" carries a query; give only scheme, host, port and path`},
+		{"fragment", []Option{WithHost("https://example.com/#x")}, `host "https://example.com/#x" carries a fragment; give only scheme, host, port and path`},
+		{"user info", []Option{WithHost("https://bob:hunter2@example.com")}, `host "https://bob:xxxxx@example.com" carries user info; the SDK authenticates with the client id and tokens, not the URL`},
+		{"no scheme", []Option{WithHost("example.com")}, `host "example.com" is not an absolute http(s) URL (WithHost wants e.g. https://example.com)`},
+		{"newline in host", []Option{WithHost("https://example.com\n")}, `host is not a URL: net/url: invalid control character in URL (WithHost wants e.g. https://example.com)`},
+		{"client id", []Option{WithClientID("abc\r\nX-Evil: 1")}, `the client id holds the control character 0x0d at byte 3, which an HTTP header cannot carry`},
+		{"token", []Option{WithAuthToken("tok\nsecret")}, `the user token (WithAuthToken) holds the control character 0x0a at byte 3, which an HTTP header cannot carry`},
+		{"env", []Option{WithEnv("e\x00")}, `the environment id (WithEnv) holds the control character 0x00 at byte 1, which an HTTP header cannot carry`},
+		{"user agent", []Option{WithUserAgent("ua\x7f")}, `the user agent (WithUserAgent) holds the control character 0x7f at byte 2, which an HTTP header cannot carry`},
+		{"sync timeout", []Option{WithSyncTimeout(0)}, `the sync timeout must be positive, not 0s (WithSyncTimeout)`},
+	}
+	for _, tc := range cases {
+		_, err := New(append([]Option{WithClientID("x")}, tc.opts...)...)
+		assert.Equal(t, CodeBadParameter, asHError(t, err).Code, tc.name)
+		assert.EqualError(t, err, "605: incorrect parameter type: "+tc.want, tc.name)
+		assert.NotContains(t, err.Error(), "secret", tc.name)
+		assert.NotContains(t, err.Error(), "hunter2", tc.name)
+	}
+	_, err := New(WithClientID(" \t"))
+	assert.EqualError(t, err, "602: uninitialized: the client id is blank: set one with WithClientID or the MINCLOUD_CLIENT_ID variable")
+	assert.Equal(t, CodeUninitialized, asHError(t, err).Code)
+	_, err = New(WithClientID("x"), WithUserAgent("tabs\tare fine"))
+	assert.NoError(t, err)
 }
 
 func TestInvokeFunctionReturnsTheWholeAnswer(t *testing.T) {
@@ -586,8 +639,15 @@ func TestInvokeAs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, got.Sum)
 
+	// The function ran: data that does not fit T is no 605 ("nothing was
+	// sent") but a DecodeError.
 	_, err = InvokeAs[[]string](context.Background(), c, "add", nil)
-	assert.Equal(t, CodeBadParameter, asHError(t, err).Code, "data that does not fit T")
+	var de *DecodeError
+	require.ErrorAs(t, err, &de, "data that does not fit T")
+	assert.Equal(t, "*[]string", de.Type)
+	assert.False(t, errors.As(err, new(*HError)))
+	var ute *json.UnmarshalTypeError
+	assert.ErrorAs(t, err, &ute)
 }
 
 func TestConcurrentCalls(t *testing.T) {

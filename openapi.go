@@ -12,11 +12,13 @@ import (
 
 // The Open API (server-to-server) endpoints.
 const (
-	openAPIHost       = "https://cloud.minapp.com"
-	openInvokePath    = "/oserve/v1/cloud-function/job/"
-	authorizePath     = "/api/oauth2/hydrogen/openapi/authorize/"
-	accessTokenPath   = "/api/oauth2/access_token/"
-	DefaultAPITimeout = 30 * time.Second
+	openAPIHost     = "https://cloud.minapp.com"
+	openInvokePath  = "/oserve/v1/cloud-function/job/"
+	authorizePath   = "/api/oauth2/hydrogen/openapi/authorize/"
+	accessTokenPath = "/api/oauth2/access_token/"
+	// defaultAPITimeout bounds an Open API call without a Timeout of its
+	// own, and each step of getting an access token.
+	defaultAPITimeout = 30 * time.Second
 )
 
 // EnvClientSecret names the environment variable that switches the default
@@ -32,16 +34,6 @@ const EnvClientSecret = "MINCLOUD_CLIENT_SECRET"
 // not sent: the access token speaks for the app.
 func WithClientSecret(secret string) Option { return func(c *config) { c.clientSecret = secret } }
 
-// OpenAPI reports whether the client calls the Open API (it has a client
-// secret).
-func (c *Client) OpenAPI() bool { return c.tokens != nil }
-
-// SyncTimeout returns the deadline of a sync call.
-func (c *Client) SyncTimeout() time.Duration { return c.cfg.syncTimeout }
-
-// AsyncTimeout returns the deadline of an async call.
-func (c *Client) AsyncTimeout() time.Duration { return c.cfg.asyncTimeout }
-
 // Request is an Open API call for [Client.Do].
 type Request struct {
 	Method string     // GET, POST, PATCH, DELETE
@@ -52,19 +44,19 @@ type Request struct {
 	Body any
 	// Name names the call in logs, e.g. the function it is about.
 	Name string
-	// Timeout bounds the call; zero means DefaultAPITimeout.
+	// Timeout bounds the call; zero means 30 s.
 	Timeout time.Duration
 }
 
 // Do sends an Open API request with the access token, as every call of
-// package functions does, and returns the 2xx answer. A non-2xx answer is
+// package manage does, and returns the 2xx answer. A non-2xx answer is
 // an *HError, as for Invoke. The client must have a client secret.
 func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	if c.tokens == nil {
-		return nil, newError(CodeUninitialized, "the Open API needs a client secret (WithClientSecret)", nil)
+		return nil, newError(CodeUninitialized, "the Open API needs a client secret: build the client with WithClientSecret or the "+EnvClientSecret+" variable", nil)
 	}
 	if ctx == nil {
-		ctx = context.Background()
+		return nil, errNilContext()
 	}
 	if !strings.HasPrefix(r.Path, "/") {
 		return nil, badParam("path %q does not start with /", r.Path)
@@ -89,7 +81,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	}
 	timeout := r.Timeout
 	if timeout <= 0 {
-		timeout = DefaultAPITimeout
+		timeout = defaultAPITimeout
 	}
 	ans, err := c.send(ctx, exchange{fn: r.Name, method: r.Method, url: u, body: body, timeout: timeout, bearer: true})
 	if err != nil {
@@ -199,7 +191,7 @@ func (c *Client) fetchToken(ctx context.Context) (*accessToken, error) {
 		ClientSecret string `json:"client_secret"`
 	}{c.cfg.clientID, c.cfg.clientSecret}
 	body, _ := json.Marshal(creds)
-	ans, err := c.send(ctx, exchange{fn: "oauth: authorize", method: "POST", url: c.host + authorizePath, body: body, timeout: DefaultAPITimeout})
+	ans, err := c.send(ctx, exchange{fn: "oauth: authorize", method: "POST", url: c.host + authorizePath, body: body, timeout: defaultAPITimeout})
 	if err != nil {
 		return nil, stepError("authorize", err)
 	}
@@ -217,7 +209,7 @@ func (c *Client) fetchToken(ctx context.Context) (*accessToken, error) {
 		Code         string `json:"code"`
 		GrantType    string `json:"grant_type"`
 	}{c.cfg.clientID, c.cfg.clientSecret, code.Code, "authorization_code"})
-	ans, err = c.send(ctx, exchange{fn: "oauth: access_token", method: "POST", url: c.host + accessTokenPath, body: exchangeBody, timeout: DefaultAPITimeout})
+	ans, err = c.send(ctx, exchange{fn: "oauth: access_token", method: "POST", url: c.host + accessTokenPath, body: exchangeBody, timeout: defaultAPITimeout})
 	if err != nil {
 		return nil, stepError("access_token", err)
 	}
@@ -232,14 +224,14 @@ func (c *Client) fetchToken(ctx context.Context) (*accessToken, error) {
 }
 
 // stepError names the step of the token flow that failed, keeping the
-// code and the cause.
+// code, the cause and the text's start ("<code>: <official text>").
 func stepError(step string, err error) error {
 	he, ok := err.(*HError)
 	if !ok {
 		return err
 	}
 	out := *he
-	out.Message = "getting an access token: the " + step + " step failed: " + he.Message
+	out.Message = he.Message + " (getting an access token: the " + step + " step failed)"
 	return &out
 }
 

@@ -24,16 +24,33 @@ type exchange struct {
 	url     string
 	body    []byte // nil: no body
 	timeout time.Duration
+	// limit names the setting behind timeout, for a 601's text, e.g.
+	// "the sync call limit, WithSyncTimeout".
+	limit string
+	// into, when set, receives a 2xx answer decoded as a Result (the
+	// answer's body then belongs to it); a body that does not decode fails
+	// the attempt, for good.
+	into *Result
 	// bearer sends the Open API access token, and on a 401 renews it and
 	// sends the call once more: the server refused it, so it did not run.
 	bearer bool
 }
 
-// What attempt says about trying again.
+// verdict is what an attempt says about sending the call again.
+type verdict struct {
+	retry retryKind
+	wait  time.Duration // with resend: the least wait the server asked for
+}
+
+type retryKind uint8
+
 const (
-	noRetry    time.Duration = -1 // the call may have run, or cannot succeed
-	renewToken time.Duration = -2 // 401 with a bearer token: renew, resend once
+	final      retryKind = iota // the call may have run, or cannot succeed
+	resend                      // it provably did not run: send again after a backoff
+	renewToken                  // 401 with a bearer token: renew it, send once more at once
 )
+
+var stop = verdict{retry: final}
 
 // answer is a 2xx answer read in full.
 type answer struct {
@@ -47,9 +64,12 @@ type answer struct {
 // provably did not run, logs one record per attempt, and turns every
 // failure into an *HError (a non-2xx answer included: resty does not).
 func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
+	callStart := time.Now()
 	// A caller's earlier deadline already bounds the call; a context of
-	// our own would only cost allocations.
+	// our own would only cost allocations. own says whose deadline it is.
+	own := false
 	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > ex.timeout {
+		own = true
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, ex.timeout)
 		defer cancel()
@@ -58,30 +78,53 @@ func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
 	renewed := false
 	for attempt, retries := 1, 0; ; attempt++ {
 		start := time.Now()
-		ans, retryAfter, err := c.attempt(ctx, &ex)
+		ans, nx, err := c.attempt(ctx, &ex)
 		c.logAttempt(ctx, &ex, attempt, start, ans, err)
 		if err == nil {
 			return ans, nil
 		}
-		if retryAfter == renewToken && !renewed {
+		switch {
+		case nx.retry == renewToken && !renewed:
 			renewed = true
 			continue
-		}
-		if retryAfter < 0 || retries >= c.cfg.retries {
-			return nil, err
+		case nx.retry != resend || retries >= c.cfg.retries:
+			return nil, explainTimeout(err, &ex, callStart, own)
 		}
 		retries++
-		if !sleep(ctx, backoff(retries, retryAfter)) {
+		if !sleep(ctx, backoff(retries, nx.wait)) {
 			// The deadline comes before the next try could end: the last
 			// failure is the honest answer.
-			return nil, err
+			return nil, explainTimeout(err, &ex, callStart, own)
 		}
 	}
 }
 
-// attempt sends once. retryAfter is negative when the call must not be sent
-// again, else the least wait before the next try.
-func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryAfter time.Duration, err error) {
+// explainTimeout adds to a bare 601 what timed out and which deadline
+// passed: the SDK's own (own, ex.timeout) or the caller's context's.
+func explainTimeout(err error, ex *exchange, start time.Time, own bool) error {
+	he, ok := err.(*HError)
+	if !ok || he.Code != CodeTimeout || he.Message != defaultText(CodeTimeout) {
+		return err
+	}
+	what := "the call"
+	if ex.fn != "" {
+		what = strconv.Quote(ex.fn)
+	}
+	out := *he
+	if own {
+		out.Message += ": " + what + " did not answer within its " + ex.timeout.String() + " deadline"
+		if ex.limit != "" {
+			out.Message += " (" + ex.limit + ")"
+		}
+	} else {
+		out.Message += ": " + what + " did not answer before the context's deadline, " +
+			time.Since(start).Round(time.Millisecond).String() + " after the call started"
+	}
+	return &out
+}
+
+// attempt sends once, and says whether the call may be sent again.
+func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, nx verdict, err error) {
 	req := c.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
 	if ex.body != nil {
 		req.SetBody(bytes.NewReader(ex.body))
@@ -89,16 +132,16 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryA
 	var token string
 	if ex.bearer {
 		if token, err = c.tokens.get(ctx); err != nil {
-			return nil, noRetry, err
+			return nil, stop, err
 		}
 		req.SetHeader("Authorization", "Bearer "+token)
 	}
 	resp, err := req.Execute(ex.method, ex.url)
 	if err != nil {
 		if ctx.Err() == nil && neverConnected(err) {
-			return nil, 0, transportError(ctx, err)
+			return nil, verdict{retry: resend}, transportError(ctx, err)
 		}
-		return nil, noRetry, transportError(ctx, err)
+		return nil, stop, transportError(ctx, err)
 	}
 	raw := resp.RawResponse
 	defer raw.Body.Close()
@@ -106,27 +149,35 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, retryA
 	if raw.StatusCode < 200 || raw.StatusCode > 299 {
 		body, rerr := readCapped(raw.Body, raw.ContentLength, errorBodyCap, true)
 		if rerr != nil && !errors.Is(rerr, errTooLarge) {
-			return nil, noRetry, transportError(ctx, rerr)
+			return nil, stop, transportError(ctx, rerr)
 		}
 		he := httpError(raw, body, rerr != nil, c.redactions())
 		switch {
 		case raw.StatusCode == http.StatusTooManyRequests:
-			return nil, parseRetryAfter(raw.Header.Get("Retry-After")), he
+			return nil, verdict{retry: resend, wait: parseRetryAfter(raw.Header.Get("Retry-After"))}, he
 		case raw.StatusCode == http.StatusUnauthorized && ex.bearer:
 			c.tokens.invalidate(token)
-			return nil, renewToken, he
+			return nil, verdict{retry: renewToken}, he
 		}
-		return nil, noRetry, he
+		return nil, stop, he
 	}
 
 	body, err := readCapped(raw.Body, raw.ContentLength, c.cfg.maxResponseBytes, false)
 	if errors.Is(err, errTooLarge) {
-		return nil, noRetry, tooLarge(raw.StatusCode, c.cfg.maxResponseBytes, err)
+		return nil, stop, tooLarge(raw.StatusCode, c.cfg.maxResponseBytes, err)
 	}
 	if err != nil {
-		return nil, noRetry, transportError(ctx, err)
+		return nil, stop, transportError(ctx, err)
 	}
-	return &answer{status: raw.StatusCode, header: raw.Header, body: body}, 0, nil
+	ans = &answer{status: raw.StatusCode, header: raw.Header, body: body}
+	if ex.into != nil {
+		// Decoded here so that the attempt's log record says when a 2xx
+		// answer was unusable.
+		if err := decodeResult(body, ex.into, true); err != nil {
+			return ans, stop, unexpectedBody(raw.StatusCode, raw.Header, body, c.redactions(), err)
+		}
+	}
+	return ans, verdict{}, nil
 }
 
 var errTooLarge = errors.New("response body exceeds the size cap")
@@ -134,37 +185,72 @@ var errTooLarge = errors.New("response body exceeds the size cap")
 // readCapped reads r to its end, failing with errTooLarge past limit bytes
 // without holding more than limit+1 of them. With truncate, it returns the
 // first limit bytes and errTooLarge instead.
+//
+// A known length (Content-Length) is read into one buffer of that size.
+// An unknown one (a chunked answer) is read into chunks of growing size
+// and joined once at the end, as io.ReadAll does: growing one buffer would
+// copy the answer again at every step.
 func readCapped(r io.Reader, contentLength, limit int64, truncate bool) ([]byte, error) {
 	if contentLength > limit && !truncate {
 		return nil, errTooLarge
 	}
-	size := contentLength
-	if size < 0 || size > limit {
-		size = 512
+	var chunks [][]byte
+	total := int64(0)
+	next := int64(512)
+	if contentLength >= 0 && contentLength <= limit {
+		// One byte more than announced, so that the end is seen in the
+		// same buffer. A body longer than announced reads on below.
+		buf, err := fill(r, make([]byte, contentLength+1))
+		if err != nil || int64(len(buf)) > limit {
+			return capped(buf, err, limit)
+		}
+		chunks, total, next = append(chunks, buf), int64(len(buf)), max(next, int64(len(buf)))
 	}
-	// One byte more than expected, so that the end is seen without a
-	// second buffer.
-	buf := make([]byte, 0, size+1)
 	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+		size := min(next, limit+1-total)
+		chunk, err := fill(r, make([]byte, size))
+		total += int64(len(chunk))
+		if err != nil || total > limit {
+			if len(chunks) == 0 {
+				return capped(chunk, err, limit)
+			}
+			out := make([]byte, 0, total)
+			for _, c := range chunks {
+				out = append(out, c...)
+			}
+			return capped(append(out, chunk...), err, limit)
 		}
-		room := buf[len(buf):cap(buf)]
-		if over := int64(len(buf)) + int64(len(room)) - (limit + 1); over > 0 {
-			room = room[:int64(len(room))-over]
-		}
-		n, err := r.Read(room)
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			return buf[:limit], errTooLarge
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
+		chunks = append(chunks, chunk)
+		next += next / 2
+	}
+}
+
+// fill reads into buf until it is full or r fails, and returns what was
+// read. A full buf comes back with a nil error, even at the end of r.
+func fill(r io.Reader, buf []byte) ([]byte, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
 		if err != nil {
-			return nil, err
+			return buf[:n], err
 		}
 	}
+	return buf, nil
+}
+
+// capped finishes readCapped: past limit is errTooLarge with the first
+// limit bytes, io.EOF is success, anything else a read error.
+func capped(buf []byte, err error, limit int64) ([]byte, error) {
+	switch {
+	case int64(len(buf)) > limit:
+		return buf[:limit], errTooLarge
+	case err == io.EOF:
+		return buf, nil
+	case err != nil:
+		return nil, err
+	}
+	return buf, nil
 }
 
 // neverConnected reports whether the request provably never reached a
@@ -234,6 +320,11 @@ func (c *Client) logAttempt(ctx context.Context, ex *exchange, attempt int, star
 		slog.Duration("duration", time.Since(start)),
 	}
 	if err != nil {
+		if ans != nil {
+			// The server answered 2xx with a body that is not the answer
+			// the protocol promises.
+			attrs = append(attrs, slog.String("answer", "unusable 2xx body"))
+		}
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	l.LogAttrs(ctx, slog.LevelDebug, "baas: call", attrs...)

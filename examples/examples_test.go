@@ -24,7 +24,7 @@ func TestExamplesRun(t *testing.T) {
 			"  log: INFO woke up\n",
 		"errors": "fail: function failed with code 1: no such user (Error)\n" +
 			`doesNotExist: HError 404, "404: Cloud function \"doesNotExist\" not found."` + "\n" +
-			`slow: HError 601, "601: request timeout"` + "\n" +
+			`slow: HError 601, "601: request timeout: \"slow\" did not answer within its 500ms deadline (the sync call limit, WithSyncTimeout)"` + "\n" +
 			"slow: the call ran out of time\n",
 	}
 	entries, err := os.ReadDir(".")

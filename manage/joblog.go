@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/internal/hooks"
 )
 
 // maxLogBytes caps a job log read from its user_log_url: a log is a job's
@@ -52,7 +54,7 @@ func (s *Service) ReadLog(ctx context.Context, j *Job) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", &baas.HError{Code: baas.CodeBadParameter, Message: "unexpected response: user_log_url is not an http(s) URL: " + j.UserLogURL}
 	}
-	host, _ := url.Parse(s.c.Host())
+	host, _ := url.Parse(hooks.Host(s.c))
 	if host != nil && strings.EqualFold(host.Scheme, u.Scheme) && strings.EqualFold(host.Host, u.Host) {
 		resp, err := s.c.Do(ctx, baas.Request{Method: http.MethodGet, Path: u.EscapedPath(), Query: u.Query(), Name: "job log"})
 		if err != nil {
@@ -63,10 +65,14 @@ func (s *Service) ReadLog(ctx context.Context, j *Job) (string, error) {
 	return readForeignLog(ctx, u.String())
 }
 
+// foreignLogTimeout bounds reading a log off the API host, as the client's
+// own Open API calls are bounded.
+const foreignLogTimeout = 30 * time.Second
+
 // readForeignLog GETs a log from a host other than the API's, with no
 // credentials, bounded by the client's API deadline and maxLogBytes.
 func readForeignLog(ctx context.Context, u string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, baas.DefaultAPITimeout)
+	ctx, cancel := context.WithTimeout(ctx, foreignLogTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

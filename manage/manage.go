@@ -12,6 +12,7 @@ package manage
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/internal/hooks"
 )
 
 const basePath = "/oserve/v1.3/cloud-function/"
@@ -37,9 +39,10 @@ func fnPath(name, suffix string) string {
 	return basePath + url.PathEscape(name) + "/" + suffix
 }
 
+// checkName fails with the SDK's 605 for an empty name, sending nothing.
 func checkName(name string) error {
 	if name == "" {
-		return &baas.HError{Code: baas.CodeBadParameter, Message: baas.DefaultText(baas.CodeBadParameter)}
+		return hooks.BadParameter("function name is empty")
 	}
 	return nil
 }
@@ -53,9 +56,9 @@ func (s *Service) Invoke(ctx context.Context, name string, params any, sync bool
 	if params == nil {
 		params = json.RawMessage(`{}`) // data is required on this endpoint
 	}
-	timeout := s.c.SyncTimeout()
+	timeout, asyncTimeout := hooks.Timeouts(s.c)
 	if !sync {
-		timeout = s.c.AsyncTimeout()
+		timeout = asyncTimeout
 	}
 	resp, err := s.c.Do(ctx, baas.Request{
 		Method: http.MethodPost, Path: fnPath(name, "job/"), Name: name, Timeout: timeout,
@@ -86,6 +89,17 @@ type DebugResult struct {
 	// Log is the run's log, one line per console call:
 	// "<ISO time> <LEVEL> <message>".
 	Log string `json:"log"`
+}
+
+// String returns the whole debug answer as JSON, as the platform sent it:
+// the outcome with the job id, the times, the memory and the log. (Without
+// it, printing a DebugResult would print only the embedded Result.)
+func (d DebugResult) String() string {
+	b, err := d.MarshalJSON()
+	if err != nil {
+		return fmt.Sprintf("<invalid DebugResult: %v>", err)
+	}
+	return string(b)
 }
 
 // LogLines returns the log split into its lines.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/internal/hooks"
 	"github.com/mincloud-go/baas/manage"
 )
 
@@ -127,7 +128,13 @@ func (a *app) client() (*baas.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.conn.resolve(base).client()
+	cfg := a.conn.resolve(base)
+	if cfg.ClientID == "" {
+		// The SDK's 602 names its Go option; say what a shell user does.
+		return nil, &baas.HError{Code: baas.CodeUninitialized,
+			Message: "uninitialized: no client id: run 'mincloud login', or set --client-id or MINCLOUD_CLIENT_ID"}
+	}
+	return cfg.client()
 }
 
 // manager is the Open API client for the management commands, which
@@ -137,7 +144,7 @@ func (a *app) manager(cmd *cobra.Command) (*manage.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.OpenAPI() {
+	if !hooks.OpenAPI(c) {
 		return nil, usageErr(cmd, "%s needs a client secret: run 'mincloud login CLIENT_ID CLIENT_SECRET', or set --client-secret or MINCLOUD_CLIENT_SECRET", cmd.Name())
 	}
 	return manage.New(c), nil

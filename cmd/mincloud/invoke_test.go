@@ -85,7 +85,7 @@ func TestInvokeWithoutSecret(t *testing.T) {
 	c.env = nil
 	r = c.run("invoke", "helloWorld")
 	assert.Equal(t, 1, r.code)
-	assert.Equal(t, "error: 602: uninitialized\n", r.stderr)
+	assert.Equal(t, "error: 602: uninitialized: no client id: run 'mincloud login', or set --client-id or MINCLOUD_CLIENT_ID\n", r.stderr)
 }
 
 func TestInvokeAsyncThenJobsAndLogs(t *testing.T) {
