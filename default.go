@@ -2,18 +2,19 @@ package baas
 
 import (
 	"context"
-	"os"
 	"sync"
+
+	"github.com/mincloud-go/baas/internal/envconf"
 )
 
 // Environment variables the default client is built from when [Init] was
 // not called: what a cloud function's runtime provides. MINCLOUD_CLIENT_SECRET
 // ([EnvClientSecret]) switches it to the Open API.
 const (
-	EnvClientID  = "MINCLOUD_CLIENT_ID"
-	EnvHost      = "MINCLOUD_HOST"
-	EnvEnvID     = "MINCLOUD_ENV_ID"
-	EnvAuthToken = "MINCLOUD_AUTH_TOKEN"
+	EnvClientID  = envconf.ClientID
+	EnvHost      = envconf.Host
+	EnvEnvID     = envconf.EnvID
+	EnvAuthToken = envconf.AuthToken
 )
 
 // defaults holds the package-level client: the one Init built, or the one
@@ -22,24 +23,11 @@ var defaults struct {
 	mu      sync.Mutex
 	initd   *Client
 	fromEnv *Client
-	env     envValues
+	env     envconf.Values
 }
 
-// envValues are the MINCLOUD_* variables, in the order of envNames.
-type envValues [5]string
-
-var envNames = [5]string{EnvClientID, EnvHost, EnvEnvID, EnvAuthToken, EnvClientSecret}
-
-func readEnv() envValues {
-	var v envValues
-	for i, name := range envNames {
-		v[i] = os.Getenv(name)
-	}
-	return v
-}
-
-func (v envValues) options() []Option {
-	return []Option{WithClientID(v[0]), WithHost(v[1]), WithEnv(v[2]), WithAuthToken(v[3]), WithClientSecret(v[4])}
+func envOptions(v envconf.Values) []Option {
+	return []Option{WithClientID(v.ClientID), WithHost(v.Host), WithEnv(v.EnvID), WithAuthToken(v.AuthToken), WithClientSecret(v.ClientSecret)}
 }
 
 // EnvOptions returns the options the MINCLOUD_* variables give: the client
@@ -50,7 +38,7 @@ func (v envValues) options() []Option {
 //
 // It is how [Default] builds its client, and how the examples and the
 // mincloud command read the environment.
-func EnvOptions() []Option { return readEnv().options() }
+func EnvOptions() []Option { return envOptions(envconf.Read()) }
 
 // Init builds the package-level client used by [Invoke] and
 // [InvokeFunction], as BaaS.init does. It replaces any earlier one; on
@@ -75,14 +63,14 @@ func Default() (*Client, error) {
 	if defaults.initd != nil {
 		return defaults.initd, nil
 	}
-	env := readEnv()
+	env := envconf.Read()
 	if defaults.fromEnv != nil && env == defaults.env {
 		return defaults.fromEnv, nil
 	}
-	if env[0] == "" {
+	if env.ClientID == "" {
 		return nil, newError(CodeUninitialized, "no client id: call Init with WithClientID, or set the "+EnvClientID+" variable", nil)
 	}
-	c, err := New(env.options()...)
+	c, err := New(envOptions(env)...)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mincloud-go/baas/internal/envconf"
 )
 
 // The Open API (server-to-server) endpoints.
@@ -23,7 +25,7 @@ const (
 
 // EnvClientSecret names the environment variable that switches the default
 // client to the Open API, as [WithClientSecret] does.
-const EnvClientSecret = "MINCLOUD_CLIENT_SECRET"
+const EnvClientSecret = envconf.ClientSecret
 
 // WithClientSecret switches the client to the Open API, for Go services
 // calling from a server: the default host becomes https://cloud.minapp.com,

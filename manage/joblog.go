@@ -29,6 +29,9 @@ func (s *Service) Job(ctx context.Context, name string, id int64) (*Job, error) 
 		if j.ID == id {
 			return &j, nil
 		}
+		if j.ID < id {
+			break // newest first, and ids only grow: id is not in the history
+		}
 	}
 	return nil, &baas.HError{Code: http.StatusNotFound, Message: fmt.Sprintf("job %d of cloud function %q not found", id, name)}
 }
@@ -79,6 +82,9 @@ func readForeignLog(ctx context.Context, u string) (string, error) {
 		return "", &baas.HError{Code: baas.CodeBadParameter, Message: "cannot request the log: " + err.Error()}
 	}
 	resp, err := http.DefaultClient.Do(req)
+	if ue, ok := err.(*url.Error); ok {
+		err = ue.Err // its text quotes the URL, whose query may be a signature
+	}
 	if err != nil {
 		code := baas.CodeNetwork
 		if errors.Is(err, context.DeadlineExceeded) {

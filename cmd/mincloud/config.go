@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/internal/envconf"
 	"github.com/mincloud-go/baas/internal/hooks"
 	"github.com/mincloud-go/baas/manage"
 )
@@ -23,6 +24,8 @@ type config struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret,omitempty"`
 	Env          string `json:"env,omitempty"`
+
+	authToken string // MINCLOUD_AUTH_TOKEN only; never saved
 }
 
 // configPath is <user config dir>/mincloud/config.json.
@@ -99,31 +102,35 @@ func (f *connFlags) register(root *cobra.Command) {
 // resolve merges, first to last, the flags, the MINCLOUD_* variables and
 // base (the login file).
 func (f *connFlags) resolve(base config) config {
-	pick := func(flag, flagVal, env, fileVal string) string {
+	env := envconf.Read()
+	pick := func(flag, flagVal, envVal, fileVal string) string {
 		if f.cmd.PersistentFlags().Changed(flag) {
 			return strings.TrimSpace(flagVal)
 		}
-		if v := os.Getenv(env); v != "" {
-			return strings.TrimSpace(v)
+		if envVal != "" {
+			return envVal
 		}
 		return fileVal
 	}
 	return config{
-		Host:         pick("host", f.host, baas.EnvHost, base.Host),
-		ClientID:     pick("client-id", f.clientID, baas.EnvClientID, base.ClientID),
-		ClientSecret: pick("client-secret", f.secret, baas.EnvClientSecret, base.ClientSecret),
-		Env:          pick("env", f.env, baas.EnvEnvID, base.Env),
+		Host:         pick("host", f.host, env.Host, base.Host),
+		ClientID:     pick("client-id", f.clientID, env.ClientID, base.ClientID),
+		ClientSecret: pick("client-secret", f.secret, env.ClientSecret, base.ClientSecret),
+		Env:          pick("env", f.env, env.EnvID, base.Env),
+		authToken:    env.AuthToken,
 	}
 }
 
 // client builds the SDK client for the resolved connection.
 func (c config) client() (*baas.Client, error) {
 	return baas.New(baas.WithClientID(c.ClientID), baas.WithHost(c.Host), baas.WithEnv(c.Env),
-		baas.WithClientSecret(c.ClientSecret), baas.WithAuthToken(os.Getenv(baas.EnvAuthToken)))
+		baas.WithClientSecret(c.ClientSecret), baas.WithAuthToken(c.authToken))
 }
 
-// client is the SDK client the flags, variables and login file give.
-func (a *app) client() (*baas.Client, error) {
+// client is the SDK client the flags, variables and login file give. A
+// client id missing or a setting the SDK refuses (602, 605) is a usage
+// error: nothing was sent, and the fix is on the command line.
+func (a *app) client(cmd *cobra.Command) (*baas.Client, error) {
 	base, err := loadConfig()
 	if err != nil {
 		return nil, err
@@ -131,16 +138,21 @@ func (a *app) client() (*baas.Client, error) {
 	cfg := a.conn.resolve(base)
 	if cfg.ClientID == "" {
 		// The SDK's 602 names its Go option; say what a shell user does.
-		return nil, &baas.HError{Code: baas.CodeUninitialized,
-			Message: "uninitialized: no client id: run 'mincloud login', or set --client-id or MINCLOUD_CLIENT_ID"}
+		return nil, usageErr(cmd, "%v", &baas.HError{Code: baas.CodeUninitialized,
+			Message: "uninitialized: no client id: run 'mincloud login', or set --client-id or MINCLOUD_CLIENT_ID"})
 	}
-	return cfg.client()
+	c, err := cfg.client()
+	var he *baas.HError
+	if errors.As(err, &he) && (he.Code == baas.CodeBadParameter || he.Code == baas.CodeUninitialized) {
+		return nil, usageErr(cmd, "%v", err)
+	}
+	return c, err
 }
 
 // manager is the Open API client for the management commands, which
 // need a client secret.
 func (a *app) manager(cmd *cobra.Command) (*manage.Service, error) {
-	c, err := a.client()
+	c, err := a.client(cmd)
 	if err != nil {
 		return nil, err
 	}

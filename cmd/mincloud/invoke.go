@@ -45,7 +45,7 @@ Exit code 3 says the function ran and failed; 1 that the call failed.`,
 				}
 				params = json.RawMessage(args[1])
 			}
-			c, err := a.client()
+			c, err := a.client(cmd)
 			if err != nil {
 				return err
 			}

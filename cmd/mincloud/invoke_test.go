@@ -84,8 +84,13 @@ func TestInvokeWithoutSecret(t *testing.T) {
 
 	c.env = nil
 	r = c.run("invoke", "helloWorld")
-	assert.Equal(t, 1, r.code)
-	assert.Equal(t, "error: 602: uninitialized: no client id: run 'mincloud login', or set --client-id or MINCLOUD_CLIENT_ID\n", r.stderr)
+	assert.Equal(t, 2, r.code, "a missing client id is a usage error: nothing was sent")
+	assert.Contains(t, r.stderr, "error: 602: uninitialized: no client id: run 'mincloud login', or set --client-id or MINCLOUD_CLIENT_ID\n")
+	assert.Contains(t, r.stderr, "--help")
+
+	r = c.run("invoke", "helloWorld", "--client-id", "x", "--host", "127.0.0.1:8080")
+	assert.Equal(t, 2, r.code, "a host the SDK refuses is a usage error: %s", r)
+	assert.Contains(t, r.stderr, "605: incorrect parameter type")
 }
 
 func TestInvokeAsyncThenJobsAndLogs(t *testing.T) {

@@ -67,7 +67,7 @@ func TestLoginStoresTheAppAndLogoutRemovesIt(t *testing.T) {
 	assert.Equal(t, "not logged in: nothing to remove\n", r.stdout)
 
 	r = c.run("list")
-	assert.Equal(t, 1, r.code, "logged out: no client id")
+	assert.Equal(t, 2, r.code, "logged out: no client id, a usage error")
 	assert.Contains(t, r.stderr, "602: uninitialized")
 }
 

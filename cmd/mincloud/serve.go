@@ -76,8 +76,11 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "Run the local emulator of the platform, with demo functions",
 		Long: `serve runs the emulator: the invoke endpoint, the Open API and the job
 scheduler, with the demo functions (helloWorld, echo, slow, fail, chain).
-It prints its URL and client id (and the client secret when it made one
-up), writes the functions' logs, and stops cleanly on Ctrl-C.`,
+It prints its URL and client id, writes the functions' logs, and stops
+cleanly on Ctrl-C. The Open API (login, deploy, list, the debug invoke)
+needs --client-secret: without it the secret is random and never printed.
+serve has its own --client-id and --client-secret; the MINCLOUD_*
+variables and the login file are for the commands that call an app.`,
 		Example: `  mincloud serve --addr 127.0.0.1:8080 --client-id dev --client-secret dev
   mincloud login --host http://127.0.0.1:8080 --client-id dev --client-secret dev`,
 		Args: exactArgs(),
