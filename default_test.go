@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mincloud-go/baas/internal/envconf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,7 +22,7 @@ func resetDefaults(t *testing.T) {
 	t.Helper()
 	reset := func() {
 		defaults.mu.Lock()
-		defaults.initd, defaults.fromEnv, defaults.env = nil, nil, [5]string{}
+		defaults.initd, defaults.fromEnv, defaults.env = nil, nil, envconf.Values{}
 		defaults.mu.Unlock()
 	}
 	reset()
