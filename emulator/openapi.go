@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/function"
 	"github.com/mincloud-go/baas/manage"
 )
 
@@ -533,7 +534,7 @@ func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	f := &fnRecord{name: *c.Name, created: now, updated: now}
 	if c.Code != nil {
-		f.code = *c.Code
+		f.code, f.h = *c.Code, s.codeHandler(f.name, *c.Code)
 	}
 	if c.Remark != nil {
 		f.remark = *c.Remark
@@ -560,6 +561,10 @@ func (s *Server) oneFunction(w http.ResponseWriter, r *http.Request, name string
 			return
 		}
 	}
+	var h function.Handler
+	if change != nil && change.Code != nil {
+		h = s.codeHandler(name, *change.Code)
+	}
 	s.mu.Lock()
 	f, ok := s.functions[name]
 	var obj fnObject
@@ -569,8 +574,7 @@ func (s *Server) oneFunction(w http.ResponseWriter, r *http.Request, name string
 			delete(s.functions, name)
 		case http.MethodPatch:
 			if change.Code != nil {
-				f.code = *change.Code
-				f.h = nil // new code: no longer the Go handler
+				f.code, f.h = *change.Code, h // new code: no longer the Go handler
 			}
 			if change.Remark != nil {
 				f.remark = *change.Remark

@@ -77,6 +77,8 @@ type Server struct {
 	inner     map[string]*baas.Client
 	innerHTTP *http.Client
 	oauth     *oauthState
+
+	js jsState // the Node workers of JavaScript functions
 }
 
 // fnRecord is a function the emulator knows: registered in Go, or created
@@ -156,6 +158,7 @@ func (s *Server) Close() {
 		s.cancel()
 		s.hs.Shutdown(context.Background())
 		s.handlers.Wait()
+		s.closeJS()
 		s.innerHTTP.CloseIdleConnections()
 	})
 }
