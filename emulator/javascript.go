@@ -21,8 +21,8 @@ import (
 // jsState is the emulator's Node side: the worker pool, started with the
 // first JavaScript function and stopped by Close.
 type jsState struct {
-	mu     sync.Mutex
-	pool   *noderun.Pool
+	mu      sync.Mutex
+	pool    *noderun.Pool
 	closed  bool
 	sources map[string]string // function name → folder of its written source
 	gen     atomic.Int64      // gives every registration of code its own key
