@@ -517,7 +517,7 @@ func TestJSCloseLeavesNoNodeProcess(t *testing.T) {
 }
 
 // nodeChildren lists the pids of this process's children that run Node.
-func nodeChildren(t *testing.T) []int {
+func nodeChildren(t testing.TB) []int {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
 	require.NoError(t, err)

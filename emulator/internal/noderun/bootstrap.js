@@ -14,10 +14,13 @@ const OUT = 4
 let init = null // {url, clientId, callerHeader, callerKey, syncTimeoutMs, memoryLimitMB}
 let current = null // the running job: {id, answered, result, env}
 let exiting = false
-let base = 0 // rss when the job started
 
 function send (msg) {
-  sendLine(JSON.stringify(msg) + '\n')
+  const line = JSON.stringify(msg) + '\n'
+  const out = pending + line
+  pending = ''
+  if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
+  sendLine(out)
 }
 
 function sendLine (line) {
@@ -32,8 +35,26 @@ function sendLine (line) {
   }
 }
 
+// Log lines are gathered and sent with the answer, in one write, or after
+// logDelay for a job that runs on; the flush timer is unref'd so that it
+// never holds a job open.
+let pending = ''
+let flushTimer = null
+const logDelay = 20
 function log (level, text) {
-  send({ t: 'log', time: new Date().toISOString(), level, msg: text })
+  pending += JSON.stringify({ t: 'log', time: new Date().toISOString(), level, msg: text }) + '\n'
+  if (pending.length > 1 << 16) return flushLogs()
+  if (!flushTimer) {
+    flushTimer = setTimeout(flushLogs, logDelay)
+    flushTimer.unref()
+  }
+}
+function flushLogs () {
+  if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
+  if (pending === '') return
+  const out = pending
+  pending = ''
+  sendLine(out)
 }
 
 // console.* become job log lines, formatted as util.format formats them.
@@ -237,7 +258,6 @@ function answer (err, data) {
 
 function run (job) {
   current = { id: job.id, answered: false, result: null, envId: job.event && job.event.env ? job.event.env.id : '' }
-  base = process.memoryUsage.rss()
   input.unref() // the loop may now drain: see 'beforeExit'
   let main
   try {
@@ -266,11 +286,14 @@ process.on('beforeExit', () => {
   input.ref()
   if (!job.answered) return // undefined from an async function: runs to its deadline
   current = null
-  const mem = Math.max(process.memoryUsage.rss(), base)
+  const mem = process.memoryUsage.rss()
   const r = job.result
   if (r.code === 0) {
     // data is already JSON; spliced in to keep it exactly as stringified.
-    sendLine(`{"t":"done","id":${job.id},"mem":${mem},"code":0,"data":${r.raw}}\n`)
+    const out = pending + `{"t":"done","id":${job.id},"mem":${mem},"code":0,"data":${r.raw}}\n`
+    pending = ''
+    if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
+    sendLine(out)
   } else {
     send({ t: 'done', id: job.id, mem, code: r.code, error: r.error })
   }

@@ -89,7 +89,8 @@ type Pool struct {
 	all      map[*worker]struct{}
 	done     chan struct{}
 	bg       sync.WaitGroup
-	startErr error // the last start failure, for waiters
+	startErr error     // the last start failure, for waiters
+	lastPut  time.Time // when a worker last freed up
 }
 
 // New checks that cfg.Node runs and starts the warm workers in the
@@ -162,9 +163,13 @@ func (p *Pool) spawnLocked() {
 // maxStarting bounds the workers starting at once, so that a burst of
 // short calls is served by the workers that free up rather than by a
 // crowd of new processes.
-const maxStarting = 4
+const maxStarting = 2
 
-// get returns an idle worker, starting one if needed and allowed.
+// get returns an idle worker. When none is idle it waits for one to free
+// up, and starts a new one (within MaxWorkers) only when no worker has
+// freed up for growDelay: short jobs then share a few processes, which serve a burst
+// faster than many processes on few cores, while jobs that wait (timers,
+// calls to other functions) still get a process each.
 func (p *Pool) get(ctx context.Context) (*worker, error) {
 	for {
 		p.mu.Lock()
@@ -175,6 +180,13 @@ func (p *Pool) get(ctx context.Context) (*worker, error) {
 		if n := len(p.idle); n > 0 {
 			w := p.idle[n-1]
 			p.idle = p.idle[:n-1]
+			select {
+			case <-w.dead: // it died between jobs
+				p.mu.Unlock()
+				p.discard(w)
+				continue
+			default:
+			}
 			// Keep the warm ones warm.
 			if len(p.idle)+p.starting < p.cfg.Warm && p.total < p.cfg.MaxWorkers {
 				p.spawnLocked()
@@ -182,26 +194,54 @@ func (p *Pool) get(ctx context.Context) (*worker, error) {
 			p.mu.Unlock()
 			return w, nil
 		}
-		if p.total < p.cfg.MaxWorkers && p.starting < maxStarting {
-			p.spawnLocked()
-		}
 		ch := make(chan *worker, 1)
 		p.waiters = append(p.waiters, ch)
+		if p.total < p.cfg.Warm || p.total == 0 {
+			p.growLocked()
+		}
 		p.mu.Unlock()
+		w, err, again := p.wait(ctx, ch)
+		if !again {
+			return w, err
+		}
+	}
+}
+
+// growDelay is how long a job waits for a busy worker before a new one
+// is started for it.
+const growDelay = 10 * time.Millisecond
+
+// wait waits on ch for a worker, growing the pool while the workers are
+// stuck; again says that a start failed and get should look again.
+func (p *Pool) wait(ctx context.Context, ch chan *worker) (*worker, error, bool) {
+	t := time.NewTimer(growDelay)
+	defer t.Stop()
+	for {
 		select {
 		case w, ok := <-ch:
 			if ok && w != nil {
-				return w, nil
+				return w, nil, false
 			}
 			p.mu.Lock()
 			err, closed, none := p.startErr, p.closed, p.total == 0
 			p.mu.Unlock()
 			if closed {
-				return nil, errClosed
+				return nil, errClosed, false
 			}
 			if err != nil && none {
-				return nil, err
+				return nil, err, false
 			}
+			return nil, nil, true
+		case <-t.C:
+			p.mu.Lock()
+			// Grow only when the workers are stuck: none freed up lately.
+			if since := time.Since(p.lastPut); since >= growDelay {
+				p.growLocked()
+				t.Reset(growDelay)
+			} else {
+				t.Reset(growDelay - since)
+			}
+			p.mu.Unlock()
 		case <-ctx.Done():
 			p.mu.Lock()
 			for i, c := range p.waiters {
@@ -219,8 +259,15 @@ func (p *Pool) get(ctx context.Context) (*worker, error) {
 				}
 			default:
 			}
-			return nil, ctx.Err()
+			return nil, ctx.Err(), false
 		}
+	}
+}
+
+// growLocked starts a worker if the limits allow.
+func (p *Pool) growLocked() {
+	if !p.closed && p.total < p.cfg.MaxWorkers && p.starting < maxStarting {
+		p.spawnLocked()
 	}
 }
 
@@ -235,6 +282,7 @@ func (p *Pool) put(w *worker) {
 		go w.stop()
 		return
 	}
+	p.lastPut = time.Now()
 	if len(p.waiters) > 0 {
 		ch := p.waiters[0]
 		p.waiters = p.waiters[1:]
@@ -249,6 +297,7 @@ func (p *Pool) put(w *worker) {
 // replacement if the warm ones are short or someone waits.
 func (p *Pool) discard(w *worker) {
 	w.kill()
+	go func() { <-w.dead; w.release() }()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.all[w]; !ok {
@@ -259,8 +308,8 @@ func (p *Pool) discard(w *worker) {
 	if p.closed {
 		return
 	}
-	if (len(p.waiters) > 0 || len(p.idle)+p.starting < p.cfg.Warm) && p.starting < maxStarting {
-		p.spawnLocked()
+	if len(p.idle)+p.starting < p.cfg.Warm {
+		p.growLocked()
 	}
 }
 
@@ -316,32 +365,33 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 		p.discard(w)
 		return p.crashed(w), nil
 	}
-	select {
-	case m, ok := <-w.msgs:
-		if !ok {
-			p.discard(w)
-			return p.crashed(w), nil
-		}
-		if m.T != "done" || m.ID != job.ID {
-			p.discard(w)
-			return nil, fmt.Errorf("the Node worker answered out of step (%q for job %d)", m.T, m.ID)
-		}
-		p.put(w)
-		res := &Result{Code: m.Code, Mem: m.Mem}
-		if m.Code == 0 {
-			res.Data = m.Data
-		} else {
-			res.Error = m.Error
-			if res.Error == nil {
-				res.Error = &ErrorInfo{Type: "Error", Message: "the function failed"}
-			}
-		}
-		return res, nil
-	case <-ctx.Done():
+	// At the deadline the worker is killed, which ends the read below.
+	stop := context.AfterFunc(ctx, w.kill)
+	m, err := w.next()
+	if !stop() {
 		w.setLog(nil)
 		p.discard(w)
 		return nil, ctx.Err()
 	}
+	if err != nil {
+		p.discard(w)
+		return p.crashed(w), nil
+	}
+	if m.T != "done" || m.ID != job.ID {
+		p.discard(w)
+		return nil, fmt.Errorf("the Node worker answered out of step (%q for job %d)", m.T, m.ID)
+	}
+	p.put(w)
+	res := &Result{Code: m.Code, Mem: m.Mem}
+	if m.Code == 0 {
+		res.Data = m.Data
+	} else {
+		res.Error = m.Error
+		if res.Error == nil {
+			res.Error = &ErrorInfo{Type: "Error", Message: "the function failed"}
+		}
+	}
+	return res, nil
 }
 
 // crashed words the end of a worker that died during a job.
@@ -392,6 +442,7 @@ func (p *Pool) Close() {
 			defer wg.Done()
 			w.kill()
 			<-w.dead
+			w.release()
 		}()
 	}
 	wg.Wait()

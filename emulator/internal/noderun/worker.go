@@ -35,9 +35,10 @@ type message struct {
 // worker is one Node process running the bootstrap script.
 type worker struct {
 	cmd  *exec.Cmd
-	in   *os.File // fd 3 of the child: jobs go out here
-	msgs chan message
-	dead chan struct{} // closed once the process has exited and its output is read
+	in   *os.File      // fd 3 of the child: jobs go out here
+	out  *os.File      // fd 4 of the child: answers come back here
+	rd   *bufio.Reader // reads out; used by one job at a time
+	dead chan struct{} // closed once the process has exited and its stdout and stderr are read
 	// set before dead closes
 	exitErr error
 	fatal   *message // the last words the bootstrap sent, if any
@@ -82,17 +83,14 @@ func (p *Pool) start() (*worker, error) {
 	}
 	inR.Close()
 	outW.Close()
-	w := &worker{cmd: cmd, in: inW, msgs: make(chan message, 16), dead: make(chan struct{})}
+	w := &worker{cmd: cmd, in: inW, out: outR, rd: bufio.NewReaderSize(outR, 64<<10), dead: make(chan struct{})}
 	var readers sync.WaitGroup
-	readers.Add(3)
-	go func() { defer readers.Done(); w.readMessages(outR) }()
+	readers.Add(2)
 	go func() { defer readers.Done(); w.readOutput(stdout, "INFO") }()
 	go func() { defer readers.Done(); w.readOutput(stderr, "ERROR") }()
 	go func() {
 		readers.Wait()
 		w.exitErr = cmd.Wait()
-		outR.Close()
-		close(w.msgs)
 		close(w.dead)
 	}()
 	initMsg, _ := json.Marshal(map[string]any{
@@ -102,18 +100,17 @@ func (p *Pool) start() (*worker, error) {
 	})
 	if _, err := w.in.Write(append(initMsg, '\n')); err != nil {
 		w.kill()
+		outR.Close()
 		return nil, fmt.Errorf("node did not start: %s", w.why())
 	}
-	t := time.NewTimer(startTimeout)
-	defer t.Stop()
-	select {
-	case m, ok := <-w.msgs:
-		if ok && m.T == "ready" {
-			return w, nil
-		}
-	case <-t.C:
+	t := time.AfterFunc(startTimeout, w.kill)
+	m, err := w.next()
+	t.Stop()
+	if err == nil && m.T == "ready" {
+		return w, nil
 	}
 	w.kill()
+	outR.Close()
 	return nil, fmt.Errorf("node did not start: %s", w.why())
 }
 
@@ -140,16 +137,18 @@ func childEnv() []string {
 	return env
 }
 
-// readMessages reads the bootstrap's JSON lines: log lines go to the
-// running job, the rest to whoever waits on msgs.
-func (w *worker) readMessages(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
-	for sc.Scan() {
+// next reads the bootstrap's lines up to the next one that is neither a
+// log line (those go to the running job) nor a last word (kept for why).
+// An error means the worker is gone or out of step.
+func (w *worker) next() (message, error) {
+	for {
+		line, err := w.readLine()
+		if err != nil {
+			return message{}, err
+		}
 		var m message
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			w.log(LogLine{Level: "ERROR", Message: "emulator: unreadable message from the Node worker: " + err.Error()})
-			continue
+		if err := json.Unmarshal(line, &m); err != nil {
+			return message{}, fmt.Errorf("unreadable message from the Node worker: %w", err)
 		}
 		switch m.T {
 		case "log":
@@ -164,13 +163,33 @@ func (w *worker) readMessages(r io.Reader) {
 			w.fatal = &mm
 			w.mu.Unlock()
 		default:
-			w.msgs <- m
+			return m, nil
 		}
 	}
-	if sc.Err() != nil {
-		// A line past maxLine: the worker cannot be trusted to stay in step.
-		w.kill()
-		io.Copy(io.Discard, r)
+}
+
+// readLine reads one line of up to maxLine bytes.
+func (w *worker) readLine() ([]byte, error) {
+	line, err := w.rd.ReadSlice('\n')
+	if err == nil {
+		return line, nil
+	}
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, err
+	}
+	buf := append([]byte(nil), line...)
+	for {
+		line, err = w.rd.ReadSlice('\n')
+		buf = append(buf, line...)
+		if len(buf) > maxLine {
+			return nil, errors.New("a message from the Node worker is too long")
+		}
+		if err == nil {
+			return buf, nil
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return nil, err
+		}
 	}
 }
 
@@ -221,6 +240,10 @@ func (w *worker) kill() {
 	kill(w.cmd)
 }
 
+// release closes the Go side's end of the answers pipe, once no job reads
+// it any more.
+func (w *worker) release() { w.out.Close() }
+
 // stop asks the worker to end (closing its input ends the bootstrap) and
 // kills it if it does not within a moment.
 func (w *worker) stop() {
@@ -231,6 +254,7 @@ func (w *worker) stop() {
 		w.kill()
 		<-w.dead
 	}
+	w.release()
 }
 
 // why says why the process ended, for a job it was running; call it after
