@@ -1,4 +1,4 @@
-package emulator_test
+package noderun_test
 
 import (
 	"bufio"
@@ -14,6 +14,26 @@ import (
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator"
 )
+
+// The JavaScript benchmarks live here, not beside the emulator's own, so
+// that a run of those with a large fixed -benchtime does not start
+// thousands of Node processes.
+
+// seedHelloWorld is the seed page's helloWorld, exactly.
+const seedHelloWorld = "exports.main = function helloWorld(event, callback) {\n" +
+	"  console.log(event)\n" +
+	"  callback(null, `hello ${event.data.name}`)\n" +
+	"}\n"
+
+// needNode skips when Node.js is absent, but only outside CI.
+func needNode(b *testing.B) {
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("CI") != "" {
+			b.Fatalf("Node.js is needed and CI is set: %v", err)
+		}
+		b.Skipf("Node.js not found: %v", err)
+	}
+}
 
 // BenchmarkJSInvoke measures a warm call of the seed page's helloWorld,
 // SDK → emulator → Node worker, beside SDK → a bare Node HTTP server
