@@ -42,7 +42,8 @@ let pending = ''
 let flushTimer = null
 const logDelay = 20
 function log (level, text) {
-  pending += JSON.stringify({ t: 'log', time: new Date().toISOString(), level, msg: text }) + '\n'
+  // "L <time> <LEVEL> <message as a JSON string>": cheap to read in Go.
+  pending += `L ${new Date().toISOString()} ${level} ${JSON.stringify(text)}\n`
   if (pending.length > 1 << 16) return flushLogs()
   if (!flushTimer) {
     flushTimer = setTimeout(flushLogs, logDelay)
@@ -290,12 +291,13 @@ process.on('beforeExit', () => {
   const r = job.result
   if (r.code === 0) {
     // data is already JSON; spliced in to keep it exactly as stringified.
-    const out = pending + `{"t":"done","id":${job.id},"mem":${mem},"code":0,"data":${r.raw}}\n`
+    // "D <id> <mem> 0 <data as JSON>": the data spliced in as stringified.
+    const out = pending + `D ${job.id} ${mem} 0 ${r.raw}\n`
     pending = ''
     if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
     sendLine(out)
   } else {
-    send({ t: 'done', id: job.id, mem, code: r.code, error: r.error })
+    send({ t: 'done', id: job.id, mem, code: r.code, error: r.error }) // a failure is rare: plain JSON
   }
 })
 

@@ -357,10 +357,8 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 		return nil, err
 	}
 	w.setLog(job.Log)
-	err = w.send(map[string]any{
-		"t": "run", "id": job.ID, "name": job.Name, "key": job.Key, "file": job.File,
-		"root": job.Root, "display": job.Display, "event": job.Event,
-	})
+	err = w.send(runMessage{T: "run", ID: job.ID, Name: job.Name, Key: job.Key, File: job.File,
+		Root: job.Root, Display: job.Display, Event: job.Event})
 	if err != nil {
 		p.discard(w)
 		return p.crashed(w), nil
@@ -392,6 +390,18 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// runMessage sends a job to a worker.
+type runMessage struct {
+	T       string          `json:"t"`
+	ID      int64           `json:"id"`
+	Name    string          `json:"name"`
+	Key     string          `json:"key"`
+	File    string          `json:"file"`
+	Root    string          `json:"root"`
+	Display string          `json:"display"`
+	Event   json.RawMessage `json:"event"`
 }
 
 // crashed words the end of a worker that died during a job.

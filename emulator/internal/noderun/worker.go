@@ -9,19 +9,18 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// message is one line a worker sends: a log line, a job's answer, or the
-// reason it is about to die.
+// message is a line a worker sends as JSON: "ready", a failed job's
+// answer, or the reason it is about to die. Log lines and successful
+// answers come as the shorter "L ..." and "D ..." lines.
 type message struct {
 	T     string          `json:"t"`
 	ID    int64           `json:"id"`
-	Time  string          `json:"time"`
-	Level string          `json:"level"`
-	Msg   string          `json:"msg"`
 	Mem   int64           `json:"mem"`
 	Code  int             `json:"code"`
 	Data  json.RawMessage `json:"data"`
@@ -146,17 +145,21 @@ func (w *worker) next() (message, error) {
 		if err != nil {
 			return message{}, err
 		}
+		line = bytes.TrimSuffix(line, []byte("\n"))
 		var m message
-		if err := json.Unmarshal(line, &m); err != nil {
+		switch {
+		case bytes.HasPrefix(line, []byte("L ")):
+			w.logLine(line[2:])
+			continue
+		case bytes.HasPrefix(line, []byte("D ")):
+			m, err = parseDone(line[2:])
+		default:
+			err = json.Unmarshal(line, &m)
+		}
+		if err != nil {
 			return message{}, fmt.Errorf("unreadable message from the Node worker: %w", err)
 		}
 		switch m.T {
-		case "log":
-			t, err := time.Parse(time.RFC3339Nano, m.Time)
-			if err != nil {
-				t = time.Now()
-			}
-			w.log(LogLine{Time: t, Level: m.Level, Message: m.Msg})
 		case "fatal":
 			mm := m
 			w.mu.Lock()
@@ -166,6 +169,35 @@ func (w *worker) next() (message, error) {
 			return m, nil
 		}
 	}
+}
+
+// logLine reads "<time> <LEVEL> <message as a JSON string>".
+func (w *worker) logLine(b []byte) {
+	ts, rest, _ := bytes.Cut(b, []byte(" "))
+	level, msg, _ := bytes.Cut(rest, []byte(" "))
+	t, err := time.Parse(time.RFC3339Nano, string(ts))
+	if err != nil {
+		t = time.Now()
+	}
+	var text string
+	if json.Unmarshal(msg, &text) != nil {
+		text = string(msg)
+	}
+	w.log(LogLine{Time: t, Level: string(level), Message: text})
+}
+
+// parseDone reads "<id> <mem> 0 <data as JSON>", a success.
+func parseDone(b []byte) (message, error) {
+	f := bytes.SplitN(b, []byte(" "), 4)
+	if len(f) != 4 || string(f[2]) != "0" {
+		return message{}, errors.New("bad answer line")
+	}
+	id, err1 := strconv.ParseInt(string(f[0]), 10, 64)
+	mem, err2 := strconv.ParseInt(string(f[1]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return message{}, errors.New("bad answer line")
+	}
+	return message{T: "done", ID: id, Mem: mem, Data: bytes.Clone(f[3])}, nil
 }
 
 // readLine reads one line of up to maxLine bytes.
