@@ -81,8 +81,9 @@ type Server struct {
 	js jsState // the Node workers of JavaScript functions
 }
 
-// fnRecord is a function the emulator knows: registered in Go, or created
-// over the Open API (then with code it cannot run, and h nil).
+// fnRecord is a function the emulator knows: registered in Go, or
+// JavaScript registered or created over the Open API (h runs it in Node;
+// h is nil only for one created without code).
 type fnRecord struct {
 	name, code, remark string
 	created, updated   time.Time
