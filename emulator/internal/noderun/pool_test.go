@@ -89,3 +89,27 @@ func TestPoolReplacesAWorkerThatDiedBetweenJobs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `"alive"`, string(res.Data))
 }
+
+func TestLookNodeOrder(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("MINCLOUD_NODE", filepath.Join(dir, "from-env"))
+	_, err := LookNode("")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "from MINCLOUD_NODE")
+	assert.Contains(t, err.Error(), "install Node.js")
+
+	_, err = LookNode(filepath.Join(dir, "from-option"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "from-option")
+
+	fake := filepath.Join(dir, "node")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755))
+	t.Setenv("MINCLOUD_NODE", fake)
+	got, err := LookNode("")
+	require.NoError(t, err)
+	assert.Equal(t, fake, got)
+	t.Setenv("MINCLOUD_NODE", filepath.Join(dir, "from-env"))
+	got, err = LookNode(fake) // the option wins over the variable
+	require.NoError(t, err)
+	assert.Equal(t, fake, got)
+}
