@@ -3,6 +3,7 @@ module github.com/mincloud-go/baas
 go 1.23.0
 
 require (
+	github.com/fsnotify/fsnotify v1.10.1
 	github.com/go-resty/resty/v2 v2.17.2
 	github.com/mattn/go-isatty v0.0.24
 	github.com/spf13/cobra v1.10.2

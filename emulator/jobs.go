@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mincloud-go/baas"
@@ -150,6 +151,8 @@ func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early boo
 	defer cancel()
 	ctx = function.WithLogger(ctx, slog.New(&j.logh))
 	ctx = baas.NewContext(ctx, s.innerClient(ev.Env))
+	var mem atomic.Int64 // set by a handler that measures its own memory
+	ctx = withMemReport(ctx, &mem)
 	j.start()
 
 	conclude := func(status string, res *baas.Result, early bool) {
@@ -169,6 +172,9 @@ func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early boo
 	allocs := heapAllocs()
 	res := callHandler(ctx, h, ev)
 	used := int64(heapAllocs() - allocs)
+	if m := mem.Load(); m > 0 {
+		used = m
+	}
 	j.mu.Lock()
 	j.rec.MemUsage = used
 	j.mu.Unlock()

@@ -35,6 +35,7 @@ type config struct {
 	miniappID         int64
 	envNames          map[string]string
 	logOutput         io.Writer
+	nodePath          string
 }
 
 func defaultConfig() config {
@@ -91,7 +92,8 @@ func WithAsyncScheduleWait(d time.Duration) Option {
 func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBodyBytes = n } }
 
 // WithMemoryLimit sets the memoryLimitInMB the events carry (128 by
-// default). The emulator does not enforce it.
+// default). JavaScript functions are held to it (Node's
+// --max-old-space-size); Go functions are not.
 func WithMemoryLimit(mb int) Option { return func(c *config) { c.memoryLimitInMB = mb } }
 
 // WithMiniappID sets the app id the events carry (1 by default).
@@ -111,3 +113,7 @@ func WithEnv(id, name string) Option {
 // WithLogOutput makes every job's log lines also go to w, each prefixed
 // with the function's name and the job id, as a console would show them.
 func WithLogOutput(w io.Writer) Option { return func(c *config) { c.logOutput = w } }
+
+// WithNode sets the node executable that runs JavaScript functions; by
+// default the emulator uses $MINCLOUD_NODE, else node on PATH.
+func WithNode(path string) Option { return func(c *config) { c.nodePath = path } }

@@ -83,10 +83,13 @@ type Server struct {
 	oauth     oauthState
 	conns     connTracker
 	served    chan struct{} // closed when Serve has returned
+
+	js jsState // the Node workers of JavaScript functions
 }
 
-// fnRecord is a function the emulator knows: registered in Go, or created
-// over the Open API (then with code it cannot run, and h nil).
+// fnRecord is a function the emulator knows: registered in Go, or
+// JavaScript registered or created over the Open API (h runs it in Node;
+// h is nil only for one created without code).
 type fnRecord struct {
 	name, code, remark string
 	created, updated   time.Time
@@ -170,6 +173,7 @@ func (s *Server) Close() {
 		s.conns.wait()
 		s.hs.Close() // nothing is left open; this only marks it closed
 		s.handlers.Wait()
+		s.closeJS()
 		s.innerHTTP.CloseIdleConnections()
 	})
 }

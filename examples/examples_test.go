@@ -26,6 +26,7 @@ func TestExamplesRun(t *testing.T) {
 			`doesNotExist: HError 404, "404: Cloud function \"doesNotExist\" not found."` + "\n" +
 			`slow: HError 601, "601: request timeout: \"slow\" did not answer within its 500ms deadline (the sync call limit, WithSyncTimeout)"` + "\n" +
 			"slow: the call ran out of time\n",
+		"js": `{"code":0,"data":"hello allen","error":{}}` + "\n",
 	}
 	entries, err := os.ReadDir(".")
 	require.NoError(t, err)
@@ -50,6 +51,9 @@ func TestExamplesRun(t *testing.T) {
 	for _, d := range dirs {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
+			if d == "js" {
+				needNode(t)
+			}
 			cmd := exec.Command(filepath.Join(bin, d))
 			// The embedded emulator, whatever this machine's environment says.
 			cmd.Env = withoutMinCloud(os.Environ())
@@ -68,4 +72,15 @@ func withoutMinCloud(env []string) []string {
 		}
 	}
 	return out
+}
+
+// needNode skips the JavaScript example when Node.js is absent, but only
+// outside CI, where Node is installed and its absence a failure.
+func needNode(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the js example needs Node.js: %v", err)
+		}
+		t.Skipf("Node.js not found: %v", err)
+	}
 }

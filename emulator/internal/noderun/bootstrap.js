@@ -1,0 +1,339 @@
+'use strict'
+// The emulator's Node worker: it runs one cloud function job at a time.
+// Jobs arrive as JSON lines on fd 3; answers, log lines and fatal reports
+// leave as JSON lines on fd 4, written synchronously so that they keep their
+// order and still go out from an 'exit' handler. The function's own stdout
+// and stderr are turned into log lines of the running job.
+const fs = require('fs')
+const net = require('net')
+const path = require('path')
+const util = require('util')
+const http = require('http')
+
+const OUT = 4
+let init = null // {url, clientId, callerHeader, callerKey, syncTimeoutMs, memoryLimitMB}
+let current = null // the running job: {id, answered, result, env}
+let exiting = false
+
+function send (msg) {
+  const line = JSON.stringify(msg) + '\n'
+  const out = pending + line
+  pending = ''
+  if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
+  sendLine(out)
+}
+
+function sendLine (line) {
+  let off = 0
+  const buf = Buffer.from(line)
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(OUT, buf, off)
+    } catch (e) {
+      if (e.code !== 'EAGAIN') throw e
+    }
+  }
+}
+
+// Log lines are gathered and sent with the answer, in one write, or after
+// logDelay for a job that runs on; the flush timer is unref'd so that it
+// never holds a job open.
+let pending = ''
+let flushTimer = null
+const logDelay = 20
+function log (level, text) {
+  // "L <time> <LEVEL> <message as a JSON string>": cheap to read in Go.
+  pending += `L ${new Date().toISOString()} ${level} ${JSON.stringify(text)}\n`
+  if (pending.length > 1 << 16) return flushLogs()
+  if (!flushTimer) {
+    flushTimer = setTimeout(flushLogs, logDelay)
+    flushTimer.unref()
+  }
+}
+function flushLogs () {
+  if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
+  if (pending === '') return
+  const out = pending
+  pending = ''
+  sendLine(out)
+}
+
+// console.* become job log lines, formatted as util.format formats them.
+const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'DEBUG' }
+for (const [name, level] of Object.entries(levels)) {
+  console[name] = (...args) => log(level, util.format(...args))
+}
+
+// Direct writes to stdout/stderr become log lines too, one per line.
+const partial = { INFO: '', ERROR: '' }
+function hookStream (stream, level) {
+  stream.write = function (chunk, encoding, cb) {
+    if (typeof encoding === 'function') { cb = encoding; encoding = undefined }
+    let s = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(encoding || 'utf8')
+    s = partial[level] + s
+    const lines = s.split('\n')
+    partial[level] = lines.pop()
+    for (const l of lines) log(level, l)
+    if (cb) process.nextTick(cb)
+    return true
+  }
+}
+hookStream(process.stdout, 'INFO')
+hookStream(process.stderr, 'ERROR')
+function flushPartial () {
+  for (const level of Object.keys(partial)) {
+    if (partial[level] !== '') { log(level, partial[level]); partial[level] = '' }
+  }
+}
+
+// ---- the BaaS global ----
+
+const defaultTexts = {
+  400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden',
+  404: 'Not Found', 500: 'Internal Server Error', 600: 'network disconnected', 601: 'request timeout',
+  602: 'uninitialized', 603: 'unauthorized', 604: 'session missing', 605: 'incorrect parameter type',
+  611: 'unsupported function'
+}
+
+// HError is the official SDK's error: code, and message "<code>: <text>".
+class HError extends Error {
+  constructor (code, text) {
+    super(`${code}: ${text || defaultTexts[code] || 'unknown error'}`)
+    this.code = code
+  }
+}
+
+function request (method, urlPath, body, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    if (!init) return reject(new HError(602))
+    const payload = Buffer.from(JSON.stringify(body))
+    const headers = {
+      'Content-Type': 'application/json',
+      'Content-Length': payload.length,
+      'X-Hydrogen-Client-ID': init.clientId,
+      [init.callerHeader]: init.callerKey
+    }
+    if (current && current.envId) headers['X-Hydrogen-Env-ID'] = current.envId
+    const req = http.request(init.url + urlPath, { method, headers, agent }, res => {
+      const chunks = []
+      res.on('data', c => chunks.push(c))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        let data
+        try { data = JSON.parse(text) } catch (e) { data = text }
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          return resolve({ status: res.statusCode, statusText: res.statusMessage, headers: res.headers, data })
+        }
+        const msg = data && typeof data === 'object' ? (data.error_msg || data.message) : ''
+        reject(new HError(res.statusCode, msg))
+      })
+      res.on('error', () => reject(new HError(600)))
+    })
+    req.setTimeout(timeoutMs, () => { req.destroy(new HError(601)) })
+    req.on('error', e => reject(e instanceof HError ? e : new HError(600, e.message ? `network disconnected: ${e.message}` : undefined)))
+    req.end(payload)
+  })
+}
+const agent = new http.Agent({ keepAlive: true })
+
+function invokeFunction (functionName, params, sync) {
+  if (typeof functionName !== 'string' || functionName === '') return Promise.reject(new HError(605))
+  const isSync = sync === undefined ? true : !!sync
+  const body = { function_name: functionName, sync: isSync }
+  if (params !== undefined) body.data = params
+  const timeout = isSync ? init.syncTimeoutMs : 30000
+  return request('POST', '/hserve/v1/cloud-function/job/', body, timeout)
+}
+
+function unsupported (name) {
+  const fail = () => { throw new HError(611, `unsupported function: BaaS.${name} is not provided by the emulator`) }
+  // A function that also fails when constructed or when any member is
+  // read off it as a function (BaaS.User.getCurrentUser(), new BaaS.TableObject(...)).
+  return new Proxy(function () {}, {
+    apply: fail,
+    construct: fail,
+    get (target, prop) {
+      if (typeof prop === 'symbol' || prop === 'prototype') return target[prop]
+      return unsupported(`${name}.${String(prop)}`)
+    }
+  })
+}
+
+let version = 'v2'
+const BaaS = {
+  VERSION: 'v2',
+  invoke: (name, params, sync) => invokeFunction(name, params, sync).then(res => res.data),
+  invokeFunction,
+  useVersion (v) { version = String(v); this.VERSION = version; return this },
+  HError
+}
+for (const name of [
+  'TableObject', 'TableSchema', 'Query', 'User', 'File', 'FileCategory', 'ContentGroup', 'Content',
+  'ContentCategory', 'UserGroup', 'GeoPoint', 'GeoPolygon', 'Order', 'request', 'sendEmail',
+  'sendSmsVerificationCode', 'verifySmsCode', 'sendSmsMessage', 'sendTemplateMessage',
+  'sendSubscribeMessage', 'wxAccessToken', 'wxDecryptData', 'wechat', 'alipay', 'qq', 'baidu',
+  'getServerDate', 'getAsyncJobResult', 'createAuthToken', 'auth', 'storage', 'PipelineOperation'
+]) {
+  BaaS[name] = unsupported(name)
+}
+global.BaaS = BaaS
+
+// ---- running a job ----
+
+const loaded = new Map() // function name -> {key, main}
+
+function shortWhere (file, display, stack) {
+  // The "file:line" of the first place the error points into the file.
+  const s = String(stack || '')
+  const head = s.split('\n')[0]
+  let m = head.startsWith(file + ':') && head.slice(file.length + 1).match(/^(\d+)/)
+  if (!m) {
+    const esc = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    m = s.match(new RegExp(esc + ':(\\d+)'))
+  }
+  return m ? `${display}:${m[1]}` : display
+}
+
+// LoadError carries why a function's file did not load, as the answer's error.
+class LoadError {
+  constructor (info) { this.info = info }
+}
+
+function load (job) {
+  const have = loaded.get(job.name)
+  if (have && have.key === job.key) return have.main
+  // A new version: forget the cached modules of this function.
+  for (const k of Object.keys(require.cache)) {
+    if (k === job.file || (job.root !== job.file && k.startsWith(job.root + path.sep))) delete require.cache[k]
+  }
+  loaded.delete(job.name)
+  let mod
+  try {
+    mod = require(job.file)
+  } catch (e) {
+    const info = toError(e)
+    info.message = `${info.message} (${shortWhere(job.file, job.display, e && e.stack)})`
+    throw new LoadError(info)
+  }
+  const main = mod && mod.main
+  if (typeof main !== 'function') {
+    const message = `${job.display} does not export a main function: set exports.main = function (event, callback) { ... }`
+    throw new LoadError({ type: 'TypeError', message, stack: `TypeError: ${message}\n    at ${job.file}:1` })
+  }
+  loaded.set(job.name, { key: job.key, main })
+  return main
+}
+
+// ownStack drops the frames of this script and of Node's module loader
+// below the function's own, which say nothing to its author.
+function ownStack (stack) {
+  return stack.split('\n').filter(l => !l.includes(__filename)).join('\n')
+}
+
+function toError (e) {
+  if (e instanceof Error || (e && typeof e === 'object' && typeof e.message === 'string')) {
+    const type = (e.constructor && e.constructor.name) || 'Error'
+    return { message: String(e.message), stack: typeof e.stack === 'string' ? ownStack(e.stack) : undefined, type }
+  }
+  if (typeof e === 'string') return { message: e, type: 'Error' }
+  return { message: util.inspect(e), type: 'Error' }
+}
+
+function answer (err, data) {
+  const job = current
+  if (!job || job.answered) return
+  job.answered = true
+  if (err !== null && err !== undefined) {
+    job.result = { code: 1, data: null, error: toError(err) }
+    return
+  }
+  let encoded
+  try {
+    encoded = JSON.stringify(data === undefined ? null : data)
+  } catch (e) {
+    job.result = { code: 1, data: null, error: { type: 'TypeError', message: `the function's result cannot be encoded as JSON: ${e.message}`, stack: e.stack } }
+    return
+  }
+  job.result = { code: 0, raw: encoded === undefined ? 'null' : encoded }
+}
+
+function run (job) {
+  current = { id: job.id, answered: false, result: null, envId: job.event && job.event.env ? job.event.env.id : '' }
+  input.unref() // the loop may now drain: see 'beforeExit'
+  let main
+  try {
+    main = load(job)
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e
+    current.answered = true
+    current.result = { code: 1, data: null, error: e.info }
+    return
+  }
+  try {
+    const ret = main.call(undefined, job.event, answer)
+    if (ret && typeof ret.then === 'function') {
+      ret.then(v => { if (v !== undefined) answer(null, v) }, e => answer(e === undefined || e === null ? new Error(String(e)) : e))
+    }
+  } catch (e) {
+    answer(e)
+  }
+}
+
+// The loop drained: the job ends now, with its answer if it gave one.
+process.on('beforeExit', () => {
+  if (!current) return
+  const job = current
+  flushPartial()
+  input.ref()
+  if (!job.answered) return // undefined from an async function: runs to its deadline
+  current = null
+  const mem = process.memoryUsage.rss()
+  const r = job.result
+  if (r.code === 0) {
+    // data is already JSON; spliced in to keep it exactly as stringified.
+    // "D <id> <mem> 0 <data as JSON>": the data spliced in as stringified.
+    const out = pending + `D ${job.id} ${mem} 0 ${r.raw}\n`
+    pending = ''
+    if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
+    sendLine(out)
+  } else {
+    send({ t: 'done', id: job.id, mem, code: r.code, error: r.error }) // a failure is rare: plain JSON
+  }
+})
+
+function fatal (message, e) {
+  if (exiting) return
+  exiting = true
+  flushPartial()
+  const err = e === undefined ? { type: 'Error', message } : toError(e)
+  send({ t: 'fatal', message: `${message}${err.message ? ': ' + err.message : ''}`, type: err.type, stack: err.stack })
+  process.exit(70)
+}
+process.on('uncaughtException', e => fatal('uncaught exception', e))
+process.on('unhandledRejection', e => fatal('unhandled promise rejection', e === undefined ? new Error('undefined') : e))
+process.on('exit', code => {
+  if (exiting) return
+  exiting = true
+  flushPartial()
+  send({ t: 'fatal', message: `the function called process.exit(${code})`, type: 'Error' })
+})
+
+const input = new net.Socket({ fd: 3, readable: true, writable: false })
+let buffered = ''
+input.setEncoding('utf8')
+input.on('data', chunk => {
+  buffered += chunk
+  let i
+  while ((i = buffered.indexOf('\n')) >= 0) {
+    const line = buffered.slice(0, i)
+    buffered = buffered.slice(i + 1)
+    const msg = JSON.parse(line)
+    if (msg.t === 'init') {
+      init = msg
+      send({ t: 'ready' })
+    } else if (msg.t === 'run') {
+      run(msg)
+    }
+  }
+})
+input.on('end', () => { exiting = true; process.exit(0) })

@@ -1,0 +1,480 @@
+// Package noderun runs JavaScript cloud functions in a pool of Node.js
+// worker processes, one job per process at a time.
+//
+// Each worker runs the embedded bootstrap script. Jobs go to it as JSON
+// lines on fd 3 and its answers and log lines come back on fd 4, so that a
+// function is free to write to stdout (which becomes log lines too). A
+// worker answers once the function has answered and Node's event loop has
+// drained, as the platform does. A worker that crashes, exits, runs out of
+// memory or passes its deadline is killed and replaced; the pool never
+// goes down with it.
+package noderun
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+//go:embed bootstrap.js
+var bootstrap []byte
+
+// Config says how to start workers and how functions reach the emulator.
+type Config struct {
+	Node          string // the node executable
+	MemoryLimitMB int    // --max-old-space-size; 0 leaves Node's default
+	MaxWorkers    int    // at most this many processes (the emulator's max jobs)
+	Warm          int    // idle workers kept started ahead
+	IdleTimeout   time.Duration
+	// What BaaS.invoke inside a function needs.
+	URL, ClientID, CallerHeader, CallerKey string
+	SyncTimeout                            time.Duration
+}
+
+// LogLine is one line of a job's log.
+type LogLine struct {
+	Time    time.Time
+	Level   string // INFO, WARN, ERROR, DEBUG
+	Message string
+}
+
+// ErrorInfo is a function failure as the platform reports it.
+type ErrorInfo struct {
+	Message string `json:"message"`
+	Stack   string `json:"stack,omitempty"`
+	Type    string `json:"type"`
+}
+
+// Job is one run of a function.
+type Job struct {
+	ID      int64
+	Name    string // the function's name
+	Key     string // changes whenever the function's code does
+	File    string // absolute path of the function's file
+	Root    string // File, or the folder of an <name>/index.js function
+	Display string // the file as errors name it, e.g. helloWorld.js
+	Event   json.RawMessage
+	Log     func(LogLine)
+}
+
+// Result is how a job ended.
+type Result struct {
+	Code  int
+	Data  json.RawMessage // when Code is 0
+	Error *ErrorInfo      // when Code is not 0
+	Mem   int64           // the worker's resident memory, bytes
+	// Crashed is set when the worker died (the job failed with Error).
+	Crashed bool
+}
+
+// Pool is a set of Node workers.
+type Pool struct {
+	cfg    Config
+	dir    string // holds the bootstrap script
+	script string
+
+	mu       sync.Mutex
+	idle     []*worker // most recently used last
+	total    int       // started or starting
+	starting int
+	waiters  []chan *worker
+	closed   bool
+	all      map[*worker]struct{}
+	done     chan struct{}
+	bg       sync.WaitGroup
+	startErr error     // the last start failure, for waiters
+	lastPut  time.Time // when a worker last freed up
+}
+
+// New checks that cfg.Node runs and starts the warm workers in the
+// background.
+func New(cfg Config) (*Pool, error) {
+	if cfg.MaxWorkers < 1 {
+		cfg.MaxWorkers = 1
+	}
+	cfg.Warm = min(max(cfg.Warm, 0), cfg.MaxWorkers)
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Second
+	}
+	dir, err := os.MkdirTemp("", "mincloud-node-")
+	if err != nil {
+		return nil, err
+	}
+	p := &Pool{cfg: cfg, dir: dir, script: filepath.Join(dir, "bootstrap.js"), all: map[*worker]struct{}{}, done: make(chan struct{})}
+	if err := os.WriteFile(p.script, bootstrap, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	p.mu.Lock()
+	for i := 0; i < cfg.Warm; i++ {
+		p.spawnLocked()
+	}
+	p.mu.Unlock()
+	p.bg.Add(1)
+	go p.reap()
+	return p, nil
+}
+
+// Dir is a folder the pool owns and removes on Close.
+func (p *Pool) Dir() string { return p.dir }
+
+// spawnLocked starts a worker in the background; it goes to a waiter or
+// to the idle list.
+func (p *Pool) spawnLocked() {
+	p.total++
+	p.starting++
+	p.bg.Add(1)
+	go func() {
+		defer p.bg.Done()
+		w, err := p.start()
+		p.mu.Lock()
+		p.starting--
+		if err != nil {
+			p.total--
+			p.startErr = err
+			// Wake one waiter so that it sees the failure.
+			if len(p.waiters) > 0 {
+				ch := p.waiters[0]
+				p.waiters = p.waiters[1:]
+				close(ch)
+			}
+			p.mu.Unlock()
+			return
+		}
+		if p.closed {
+			p.total--
+			p.mu.Unlock()
+			w.stop()
+			return
+		}
+		p.all[w] = struct{}{}
+		p.mu.Unlock()
+		p.put(w)
+	}()
+}
+
+// maxStarting bounds the workers starting at once, so that a burst of
+// short calls is served by the workers that free up rather than by a
+// crowd of new processes.
+const maxStarting = 2
+
+// get returns an idle worker. When none is idle it waits for one to free
+// up, and starts a new one (within MaxWorkers) only when no worker has
+// freed up for growDelay: short jobs then share a few processes, which serve a burst
+// faster than many processes on few cores, while jobs that wait (timers,
+// calls to other functions) still get a process each.
+func (p *Pool) get(ctx context.Context) (*worker, error) {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, errClosed
+		}
+		if n := len(p.idle); n > 0 {
+			w := p.idle[n-1]
+			p.idle = p.idle[:n-1]
+			select {
+			case <-w.dead: // it died between jobs
+				p.mu.Unlock()
+				p.discard(w)
+				continue
+			default:
+			}
+			// Keep the warm ones warm.
+			if len(p.idle)+p.starting < p.cfg.Warm && p.total < p.cfg.MaxWorkers {
+				p.spawnLocked()
+			}
+			p.mu.Unlock()
+			return w, nil
+		}
+		ch := make(chan *worker, 1)
+		p.waiters = append(p.waiters, ch)
+		if p.total < p.cfg.Warm || p.total == 0 {
+			p.growLocked()
+		}
+		p.mu.Unlock()
+		w, err, again := p.wait(ctx, ch)
+		if !again {
+			return w, err
+		}
+	}
+}
+
+// growDelay is how long a job waits for a busy worker before a new one
+// is started for it.
+const growDelay = 10 * time.Millisecond
+
+// wait waits on ch for a worker, growing the pool while the workers are
+// stuck; again says that a start failed and get should look again.
+func (p *Pool) wait(ctx context.Context, ch chan *worker) (*worker, error, bool) {
+	t := time.NewTimer(growDelay)
+	defer t.Stop()
+	for {
+		select {
+		case w, ok := <-ch:
+			if ok && w != nil {
+				return w, nil, false
+			}
+			p.mu.Lock()
+			err, closed, none := p.startErr, p.closed, p.total == 0
+			p.mu.Unlock()
+			if closed {
+				return nil, errClosed, false
+			}
+			if err != nil && none {
+				return nil, err, false
+			}
+			return nil, nil, true
+		case <-t.C:
+			p.mu.Lock()
+			// Grow only when the workers are stuck: none freed up lately.
+			if since := time.Since(p.lastPut); since >= growDelay {
+				p.growLocked()
+				t.Reset(growDelay)
+			} else {
+				t.Reset(growDelay - since)
+			}
+			p.mu.Unlock()
+		case <-ctx.Done():
+			p.mu.Lock()
+			for i, c := range p.waiters {
+				if c == ch {
+					p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+					break
+				}
+			}
+			p.mu.Unlock()
+			// A worker may have been handed over meanwhile.
+			select {
+			case w, ok := <-ch:
+				if ok && w != nil {
+					p.put(w)
+				}
+			default:
+			}
+			return nil, ctx.Err(), false
+		}
+	}
+}
+
+// growLocked starts a worker if the limits allow.
+func (p *Pool) growLocked() {
+	if !p.closed && p.total < p.cfg.MaxWorkers && p.starting < maxStarting {
+		p.spawnLocked()
+	}
+}
+
+var errClosed = errors.New("the emulator is closing")
+
+// put hands a healthy worker to the first waiter, or makes it idle.
+func (p *Pool) put(w *worker) {
+	w.setLog(nil)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		go w.stop()
+		return
+	}
+	p.lastPut = time.Now()
+	if len(p.waiters) > 0 {
+		ch := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		ch <- w
+		return
+	}
+	w.idleAt = time.Now()
+	p.idle = append(p.idle, w)
+}
+
+// discard forgets a worker that is dead or being killed, and starts a
+// replacement if the warm ones are short or someone waits.
+func (p *Pool) discard(w *worker) {
+	w.kill()
+	go func() { <-w.dead; w.release() }()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.all[w]; !ok {
+		return
+	}
+	delete(p.all, w)
+	p.total--
+	if p.closed {
+		return
+	}
+	if len(p.idle)+p.starting < p.cfg.Warm {
+		p.growLocked()
+	}
+}
+
+// reap stops workers idle for longer than the idle timeout, beyond the
+// warm ones, so that a burst does not leave processes behind for good.
+func (p *Pool) reap() {
+	defer p.bg.Done()
+	tick := time.NewTicker(max(p.cfg.IdleTimeout/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-tick.C:
+		}
+		var stale []*worker
+		p.mu.Lock()
+		// idle is oldest first: the front ones have waited longest.
+		for len(p.idle) > p.cfg.Warm && time.Since(p.idle[0].idleAt) > p.cfg.IdleTimeout {
+			w := p.idle[0]
+			p.idle = p.idle[1:]
+			delete(p.all, w)
+			p.total--
+			stale = append(stale, w)
+		}
+		p.mu.Unlock()
+		for _, w := range stale {
+			w.stop()
+		}
+	}
+}
+
+// Workers returns how many Node processes are running or starting.
+func (p *Pool) Workers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.total
+}
+
+// Run runs job on a worker and returns how it ended. When ctx ends first
+// the worker is killed and replaced, and Run returns ctx's error.
+func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
+	w, err := p.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.setLog(job.Log)
+	err = w.send(runMessage{T: "run", ID: job.ID, Name: job.Name, Key: job.Key, File: job.File,
+		Root: job.Root, Display: job.Display, Event: job.Event})
+	if err != nil {
+		p.discard(w)
+		return p.crashed(w), nil
+	}
+	// At the deadline the worker is killed, which ends the read below.
+	stop := context.AfterFunc(ctx, w.kill)
+	m, err := w.next()
+	if !stop() {
+		w.setLog(nil)
+		p.discard(w)
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		p.discard(w)
+		return p.crashed(w), nil
+	}
+	if m.T != "done" || m.ID != job.ID {
+		p.discard(w)
+		return nil, fmt.Errorf("the Node worker answered out of step (%q for job %d)", m.T, m.ID)
+	}
+	p.put(w)
+	res := &Result{Code: m.Code, Mem: m.Mem}
+	if m.Code == 0 {
+		res.Data = m.Data
+	} else {
+		res.Error = m.Error
+		if res.Error == nil {
+			res.Error = &ErrorInfo{Type: "Error", Message: "the function failed"}
+		}
+	}
+	return res, nil
+}
+
+// runMessage sends a job to a worker.
+type runMessage struct {
+	T       string          `json:"t"`
+	ID      int64           `json:"id"`
+	Name    string          `json:"name"`
+	Key     string          `json:"key"`
+	File    string          `json:"file"`
+	Root    string          `json:"root"`
+	Display string          `json:"display"`
+	Event   json.RawMessage `json:"event"`
+}
+
+// crashed words the end of a worker that died during a job.
+func (p *Pool) crashed(w *worker) *Result {
+	why := w.why()
+	w.mu.Lock()
+	oom := w.oom
+	var stack string
+	if w.fatal != nil {
+		stack = w.fatal.Stack
+	}
+	typ := "Error"
+	if w.fatal != nil && w.fatal.Type != "" {
+		typ = w.fatal.Type
+	}
+	w.mu.Unlock()
+	if oom {
+		why = fmt.Sprintf("out of memory: the function used more than %d MB", p.cfg.MemoryLimitMB)
+		typ = "RangeError"
+	}
+	return &Result{Code: 1, Crashed: true, Error: &ErrorInfo{Type: typ, Message: why, Stack: stack}}
+}
+
+// Close stops every worker and waits until they are gone.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	close(p.done)
+	ws := make([]*worker, 0, len(p.all))
+	for w := range p.all {
+		ws = append(ws, w)
+	}
+	p.all = map[*worker]struct{}{}
+	p.idle = nil
+	for _, ch := range p.waiters {
+		close(ch)
+	}
+	p.waiters = nil
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.kill()
+			<-w.dead
+			w.release()
+		}()
+	}
+	wg.Wait()
+	p.bg.Wait() // workers still starting see closed and stop themselves
+	os.RemoveAll(p.dir)
+}
+
+// LookNode finds the node executable: path if set, else $MINCLOUD_NODE,
+// else node on PATH.
+func LookNode(path string) (string, error) {
+	src := "the option"
+	if path == "" {
+		path, src = os.Getenv("MINCLOUD_NODE"), "MINCLOUD_NODE"
+	}
+	if path == "" {
+		path, src = "node", "PATH"
+	}
+	found, err := exec.LookPath(path)
+	if err != nil {
+		return "", fmt.Errorf("JavaScript functions need Node.js, and %q (from %s) was not found: "+
+			"install Node.js (https://nodejs.org) and put node on PATH, or give its path with "+
+			"MINCLOUD_NODE or emulator.WithNode; Go functions work without it", path, src)
+	}
+	return found, nil
+}

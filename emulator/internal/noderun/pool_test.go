@@ -1,0 +1,115 @@
+package noderun
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// newPool starts a pool with real Node; it skips without Node only
+// outside CI.
+func newPool(t *testing.T, cfg Config) *Pool {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Node.js is needed and CI is set: %v", err)
+		}
+		t.Skipf("Node.js not found: %v", err)
+	}
+	cfg.Node = node
+	p, err := New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(p.Close)
+	return p
+}
+
+func jsJob(t *testing.T, p *Pool, name, src string) Job {
+	t.Helper()
+	f := filepath.Join(p.Dir(), name+".js")
+	require.NoError(t, os.WriteFile(f, []byte(src), 0o600))
+	return Job{Name: name, Key: name, File: f, Root: f, Display: name + ".js", Event: []byte(`{"data":{}}`)}
+}
+
+func TestPoolGrowsUnderWaitingJobsAndStopsIdleExtras(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: 6, Warm: 1, IdleTimeout: 100 * time.Millisecond})
+	job := jsJob(t, p, "wait", "exports.main = (event, cb) => setTimeout(() => cb(null, 'ok'), 300)")
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j := job
+			j.ID = int64(i)
+			res, err := p.Run(context.Background(), j)
+			assert.NoError(t, err)
+			if assert.NotNil(t, res) {
+				assert.Equal(t, `"ok"`, string(res.Data))
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Greater(t, p.Workers(), 1, "jobs that wait get workers of their own")
+	assert.LessOrEqual(t, p.Workers(), 6)
+	require.Eventually(t, func() bool { return p.Workers() == 1 }, 10*time.Second, 20*time.Millisecond,
+		"idle workers beyond the warm one are stopped")
+}
+
+func TestPoolReplacesAWorkerThatDiedBetweenJobs(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: 1, Warm: 1})
+	// The unref'd timer does not hold the job; it kills the worker after.
+	die := jsJob(t, p, "die", "exports.main = (event, cb) => { cb(null, 1); setTimeout(() => process.kill(process.pid, 'SIGKILL'), 50).unref() }")
+	ok := jsJob(t, p, "ok", "exports.main = async () => 'alive'")
+	res, err := p.Run(context.Background(), die)
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.Code)
+	require.Eventually(t, func() bool { // the worker dies idle
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if len(p.idle) != 1 {
+			return false
+		}
+		select {
+		case <-p.idle[0].dead:
+			return true
+		default:
+			return false
+		}
+	}, 10*time.Second, 10*time.Millisecond)
+	res, err = p.Run(context.Background(), ok)
+	require.NoError(t, err)
+	assert.Equal(t, `"alive"`, string(res.Data))
+}
+
+func TestLookNodeOrder(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("MINCLOUD_NODE", filepath.Join(dir, "from-env"))
+	_, err := LookNode("")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "from MINCLOUD_NODE")
+	assert.Contains(t, err.Error(), "install Node.js")
+
+	_, err = LookNode(filepath.Join(dir, "from-option"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "from-option")
+
+	fake := filepath.Join(dir, "node")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755))
+	t.Setenv("MINCLOUD_NODE", fake)
+	got, err := LookNode("")
+	require.NoError(t, err)
+	assert.Equal(t, fake, got)
+	t.Setenv("MINCLOUD_NODE", filepath.Join(dir, "from-env"))
+	got, err = LookNode(fake) // the option wins over the variable
+	require.NoError(t, err)
+	assert.Equal(t, fake, got)
+}

@@ -1,0 +1,234 @@
+package emulator
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// LoadDir registers every function in dir, laid out as the hosted CLI
+// lays out a functions folder: <name>.js, or <name>/index.js (which may
+// require files beside it). It returns the names it loaded, sorted. When
+// both forms name one function, <name>/index.js wins.
+func (s *Server) LoadDir(dir string) ([]string, error) {
+	found, err := scanDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(found))
+	for name, f := range found {
+		if err := s.registerFile(f.jsFunc); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// dirFunc is a function found in a functions folder, with a fingerprint
+// of its files to tell when it changed.
+type dirFunc struct {
+	jsFunc
+	sum string
+}
+
+// scanDir finds the functions in dir.
+func scanDir(dir string) (map[string]dirFunc, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: cannot read the functions folder: %w", err)
+	}
+	found := map[string]dirFunc{}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || name == "node_modules" {
+			continue
+		}
+		p := filepath.Join(abs, name)
+		if e.IsDir() {
+			index := filepath.Join(p, "index.js")
+			if st, err := os.Stat(index); err != nil || st.IsDir() {
+				continue
+			}
+			found[name] = dirFunc{jsFunc: jsFunc{name: name, file: index, root: p, display: name + "/index.js"}, sum: fingerprint(p)}
+			continue
+		}
+		base, ok := strings.CutSuffix(name, ".js")
+		if !ok || base == "" {
+			continue
+		}
+		if _, taken := found[base]; taken {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(abs, base, "index.js")); err == nil && !st.IsDir() {
+			continue // <name>/index.js wins
+		}
+		found[base] = dirFunc{jsFunc: jsFunc{name: base, file: p, root: p, display: name}, sum: fingerprint(p)}
+	}
+	return found, nil
+}
+
+// fingerprint hashes the files under path (a file or a folder).
+func fingerprint(path string) string {
+	h := sha256.New()
+	filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if p != path && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		io.WriteString(h, p+"\x00")
+		io.Copy(h, f)
+		return nil
+	})
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// watchSettle is how long a burst of file events is let settle before
+// the folder is read again (an editor's save is several events).
+const watchSettle = 100 * time.Millisecond
+
+// WatchDir loads dir as [Server.LoadDir] does, then keeps the emulator in
+// step with it until ctx ends: a function added, changed or removed takes
+// effect for the next call, and report, when not nil, hears of each
+// ("loaded helloWorld", "reloaded helloWorld", "removed helloWorld", or
+// why a function could not be loaded).
+func (s *Server) WatchDir(ctx context.Context, dir string, report func(msg string)) error {
+	if report == nil {
+		report = func(string) {}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("emulator: cannot watch %s: %w", dir, err)
+	}
+	defer w.Close()
+	if err := w.Add(abs); err != nil {
+		return fmt.Errorf("emulator: cannot watch %s: %w", dir, err)
+	}
+	have, err := scanDir(abs)
+	if err != nil {
+		return err
+	}
+	for _, f := range have {
+		if err := s.registerFile(f.jsFunc); err != nil {
+			return err
+		}
+	}
+	watchFolders(w, abs)
+
+	var settle <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			report("watch error: " + err.Error())
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if ev.Has(fsnotify.Create) {
+				if st, err := os.Stat(ev.Name); err == nil && st.IsDir() {
+					watchFolders(w, ev.Name)
+				}
+			}
+			if settle == nil {
+				settle = time.After(watchSettle)
+			}
+		case <-settle:
+			settle = nil
+			have = s.resync(abs, have, report)
+			watchFolders(w, abs)
+		}
+	}
+}
+
+// resync brings the registered functions in line with the folder.
+func (s *Server) resync(dir string, have map[string]dirFunc, report func(string)) map[string]dirFunc {
+	now, err := scanDir(dir)
+	if err != nil {
+		report(err.Error())
+		return have
+	}
+	names := make([]string, 0, len(now))
+	for n := range now {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		f := now[n]
+		old, known := have[n]
+		if known && old.sum == f.sum && old.file == f.file {
+			continue
+		}
+		if err := s.registerFile(f.jsFunc); err != nil {
+			report(err.Error())
+			delete(now, n)
+			continue
+		}
+		if known {
+			report("reloaded " + n)
+		} else {
+			report("loaded " + n)
+		}
+	}
+	var gone []string
+	for n := range have {
+		if _, ok := now[n]; !ok {
+			gone = append(gone, n)
+		}
+	}
+	sort.Strings(gone)
+	for _, n := range gone {
+		s.mu.Lock()
+		delete(s.functions, n)
+		s.mu.Unlock()
+		report("removed " + n)
+	}
+	return now
+}
+
+// watchFolders adds every folder under root to the watcher; adding one
+// twice is harmless.
+func watchFolders(w *fsnotify.Watcher, root string) {
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if p != root && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
+			return filepath.SkipDir
+		}
+		w.Add(p)
+		return nil
+	})
+}

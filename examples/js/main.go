@@ -1,0 +1,58 @@
+// Command js runs the seed page's JavaScript functions, unchanged, in an
+// embedded emulator: it serves the functions folder (helloWorld.js and
+// callHelloWorld.js, which calls helloWorld with BaaS.invoke), invokes
+// callHelloWorld and prints {"code":0,"data":"hello allen","error":{}}.
+//
+// It needs Node.js (node on PATH, or MINCLOUD_NODE). The folder is the
+// first argument, else functions/ beside this file's folder as seen from
+// the working directory.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/mincloud-go/baas/emulator"
+)
+
+func main() {
+	dir, err := functionsDir()
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := emulator.New()
+	defer srv.Close()
+	if _, err := srv.LoadDir(dir); err != nil {
+		log.Fatal(err) // e.g. Node.js is not installed
+	}
+	c, err := srv.Client()
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := c.Invoke(context.Background(), "callHelloWorld", nil, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(out))
+}
+
+// functionsDir finds the functions folder whether the program runs from
+// the module's root, from examples/ or from examples/js/.
+func functionsDir() (string, error) {
+	if len(os.Args) > 1 {
+		return os.Args[1], nil
+	}
+	for _, d := range []string{"functions", "js/functions", "examples/js/functions"} {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("no functions folder found: give its path, e.g. %s examples/js/functions", os.Args[0])
+}
