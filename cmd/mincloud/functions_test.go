@@ -57,11 +57,10 @@ func TestRoundTrip(t *testing.T) {
 	assert.Regexp(t, `(?m)^NAME\s+REMARK\s+UPDATED$`, r.stdout)
 	assert.Regexp(t, `(?m)^roundTrip\s+first\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`, r.stdout)
 
-	// The template's function succeeds where JavaScript runs; the
-	// emulator without a Node runtime answers "cannot run" (exit 3).
-	// Either way the outcome has the same shape.
+	// The template's function runs in Node in the emulator.
+	needNode(t)
 	r = c.run("invoke", name, `{"a":1}`, "--json")
-	require.Contains(t, []int{0, 3}, r.code, r)
+	require.Equal(t, 0, r.code, r)
 	var run struct {
 		Code  int             `json:"code"`
 		Data  json.RawMessage `json:"data"`
@@ -70,13 +69,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &run), r.stdout)
 	assert.NotZero(t, run.JobID)
-	if run.Code == 0 {
-		assert.Equal(t, 0, r.code)
-		assert.JSONEq(t, `{"message":"hello from roundTrip","data":{"a":1}}`, string(run.Data))
-		assert.Contains(t, run.Log, `roundTrip called with {"a":1}`)
-	} else {
-		assert.Equal(t, 3, r.code, "a failed function exits 3")
-	}
+	assert.Equal(t, 0, run.Code)
+	assert.JSONEq(t, `{"message":"hello from roundTrip","data":{"a":1}}`, string(run.Data))
+	assert.Contains(t, run.Log, `roundTrip called with {"a":1}`)
 
 	// pull writes the deployed code back where it came from.
 	require.NoError(t, os.WriteFile(path, []byte("// changed locally\n"), 0o644))

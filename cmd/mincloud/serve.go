@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ type serveFlags struct {
 	syncTimeout, asyncTimeout time.Duration
 	maxJobs, memoryLimitInMB  int
 	maxJobRecords             int
+	functionsDir              string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -30,6 +33,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.asyncTimeout, "async-timeout", emulator.DefaultAsyncTimeout, "how long an async job may run")
 	fl.IntVar(&f.maxJobs, "max-jobs", emulator.DefaultMaxJobs, "how many jobs may run at once")
 	fl.IntVar(&f.memoryLimitInMB, "memory-limit", emulator.DefaultMemoryLimitInMB, "the memoryLimitInMB the events carry, in MB")
+	fl.StringVar(&f.functionsDir, "functions", "", "serve the JavaScript functions in DIR (<name>.js or <name>/index.js) instead of the demo functions, reloading them as they change")
 	fl.IntVar(&f.maxJobRecords, "max-job-records", emulator.DefaultMaxJobRecords, "how many of the most recent jobs to keep (records, logs, history)")
 }
 
@@ -62,10 +66,24 @@ func (f *serveFlags) options() []emulator.Option {
 	}
 }
 
-// start sets up the running server: the demo functions, and whatever a
-// flag adds once it listens.
-func (f *serveFlags) start(srv *emulator.Server) error {
-	demo.Register(srv)
+// start sets up the running server: the functions of --functions, kept in
+// step with their folder until ctx ends, else the demo functions.
+func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Writer) error {
+	if f.functionsDir == "" {
+		demo.Register(srv)
+		return nil
+	}
+	// Load first, so that a folder that cannot be served fails serve and
+	// the banner lists what is there; then follow the folder.
+	if _, err := srv.LoadDir(f.functionsDir); err != nil {
+		return err
+	}
+	go func() {
+		err := srv.WatchDir(ctx, f.functionsDir, func(msg string) { fmt.Fprintf(out, "functions: %s\n", msg) })
+		if err != nil {
+			fmt.Fprintf(out, "functions: no longer following %s: %v\n", f.functionsDir, err)
+		}
+	}()
 	return nil
 }
 
@@ -73,15 +91,19 @@ func (a *app) serveCommand() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the local emulator of the platform, with demo functions",
+		Short: "Run the local emulator of the platform, with your JavaScript functions or demo ones",
 		Long: `serve runs the emulator: the invoke endpoint, the Open API and the job
-scheduler, with the demo functions (helloWorld, echo, slow, fail, chain).
+scheduler. With --functions DIR it serves every JavaScript function in DIR
+(<name>.js or <name>/index.js, as deploy reads them) in Node.js, and a file
+added, changed or removed there takes effect for the next call; without it,
+the demo functions (helloWorld, echo, slow, fail, chain).
 It prints its URL and client id, writes the functions' logs, and stops
 cleanly on Ctrl-C. The Open API (login, deploy, list, the debug invoke)
 needs --client-secret: without it the secret is random and never printed.
 serve has its own --client-id and --client-secret; the MINCLOUD_*
 variables and the login file are for the commands that call an app.`,
 		Example: `  mincloud serve --addr 127.0.0.1:8080 --client-id dev --client-secret dev
+  mincloud serve --functions ./functions --client-id dev --client-secret dev
   mincloud login --host http://127.0.0.1:8080 --client-id dev --client-secret dev`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -93,7 +115,7 @@ variables and the login file are for the commands that call an app.`,
 				return failed(err)
 			}
 			defer srv.Close()
-			if err := f.start(srv); err != nil {
+			if err := f.start(cmd.Context(), srv, a.stdout); err != nil {
 				return failed(err)
 			}
 			fmt.Fprintf(a.stdout, "MinCloud emulator listening on %s\nclient id: %s\n", srv.URL, srv.ClientID)
@@ -102,7 +124,11 @@ variables and the login file are for the commands that call an app.`,
 				fmt.Fprintln(a.stdout, "Open API: start with --client-secret S to use login, deploy, list and the debug invoke")
 			}
 			fmt.Fprintf(a.stdout, "functions: %s\n", strings.Join(srv.Functions(), ", "))
-			fmt.Fprintf(a.stdout, "try: mincloud --host %s --client-id %s invoke helloWorld '{\"name\":\"allen\"}'\n", srv.URL, srv.ClientID)
+			try := "helloWorld '{\"name\":\"allen\"}'"
+			if names := srv.Functions(); f.functionsDir != "" && len(names) > 0 {
+				try = names[0] + " '{}'"
+			}
+			fmt.Fprintf(a.stdout, "try: mincloud --host %s --client-id %s invoke %s\n", srv.URL, srv.ClientID, try)
 			<-cmd.Context().Done()
 			srv.Close()
 			fmt.Fprintln(a.stdout, "stopped")

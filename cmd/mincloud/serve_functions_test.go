@@ -1,0 +1,97 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// needNode fails under CI and skips elsewhere when Node.js is missing.
+func needNode(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Node.js is required under CI: %v", err)
+		}
+		t.Skip("Node.js is not installed")
+	}
+}
+
+// waitFor polls serve's output for want; the watcher reports each reload.
+func waitFor(t *testing.T, srv *served, want string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Contains(srv.rest.String(), want) },
+		10*time.Second, 20*time.Millisecond, "serve never printed %q; it printed:\n%s", want, srv.rest.String())
+}
+
+func TestServeFunctionsFollowsTheFolder(t *testing.T) {
+	t.Parallel()
+	needNode(t)
+	dir := t.TempDir()
+	write := func(rel, src string) {
+		t.Helper()
+		p := filepath.Join(dir, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(src), 0o644))
+	}
+	write("hello.js", `exports.main = function (event, callback) { console.log('hi', event.data.name); callback(null, 'hello ' + event.data.name) }`)
+	write("shout/index.js", `const up = require('./up'); exports.main = async (event) => up(event.data.name)`)
+	write("shout/up.js", `module.exports = (s) => s.toUpperCase()`)
+
+	srv, err := startServe("--client-id", "serve-fns", "--functions", dir)
+	require.NoError(t, err)
+	defer srv.stop()
+	assert.Contains(t, strings.Join(srv.banner, "\n"), "functions: hello, shout", "the folder's functions, not the demo ones")
+
+	c := newCLI(t)
+	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-fns"}
+	r := c.run("invoke", "hello", `{"name":"allen"}`, "--json")
+	require.Equal(t, 0, r.code, r)
+	assert.JSONEq(t, `{"code":0,"data":"hello allen","error":{}}`, r.stdout)
+	r = c.run("invoke", "shout", `{"name":"allen"}`, "--json")
+	require.Equal(t, 0, r.code, r)
+	assert.JSONEq(t, `{"code":0,"data":"ALLEN","error":{}}`, r.stdout)
+	r = c.run("invoke", "helloWorld")
+	assert.Equal(t, 1, r.code, "no demo functions with --functions: %s", r)
+
+	// A change, an addition and a removal take effect without a restart.
+	write("hello.js", `exports.main = function (event, callback) { callback(null, 'hi again ' + event.data.name) }`)
+	waitFor(t, srv, "reloaded hello")
+	r = c.run("invoke", "hello", `{"name":"allen"}`, "--json")
+	require.Equal(t, 0, r.code, r)
+	assert.JSONEq(t, `{"code":0,"data":"hi again allen","error":{}}`, r.stdout)
+
+	write("shout/up.js", `module.exports = (s) => s.toUpperCase() + '!'`)
+	waitFor(t, srv, "reloaded shout")
+	r = c.run("invoke", "shout", `{"name":"allen"}`, "--json")
+	require.Equal(t, 0, r.code, r)
+	assert.JSONEq(t, `{"code":0,"data":"ALLEN!","error":{}}`, r.stdout, "a file beside index.js reloads its function")
+
+	write("added.js", `exports.main = async () => 42`)
+	waitFor(t, srv, "loaded added")
+	r = c.run("invoke", "added", "--json")
+	require.Equal(t, 0, r.code, r)
+	assert.JSONEq(t, `{"code":0,"data":42,"error":{}}`, r.stdout)
+
+	require.NoError(t, os.Remove(filepath.Join(dir, "hello.js")))
+	waitFor(t, srv, "removed hello")
+	r = c.run("invoke", "hello", `{"name":"allen"}`)
+	assert.Equal(t, 1, r.code, "a removed function is unknown: %s", r)
+	assert.Contains(t, r.stderr, "404")
+
+	require.NoError(t, srv.stop())
+	assert.Contains(t, srv.rest.String(), "INFO hi allen", "the functions' console lines go to serve's output")
+}
+
+func TestServeFunctionsRefusesAMissingFolder(t *testing.T) {
+	t.Parallel()
+	_, err := startServe("--functions", filepath.Join(t.TempDir(), "nope"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nope")
+}
