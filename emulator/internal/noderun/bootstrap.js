@@ -10,13 +10,20 @@ const path = require('path')
 const util = require('util')
 const http = require('http')
 
+// Kept before any function runs: a function may replace JSON.stringify or
+// util.format on its globals, and the worker's own messages must not change.
+const stringify = JSON.stringify
+const format = util.format
+const inspect = util.inspect
+const parse = JSON.parse
+
 const OUT = 4
 let init = null // {url, clientId, callerHeader, callerKey, syncTimeoutMs, memoryLimitMB}
 let current = null // the running job: {id, answered, result, env}
 let exiting = false
 
 function send (msg) {
-  const line = JSON.stringify(msg) + '\n'
+  const line = stringify(msg) + '\n'
   const out = pending + line
   pending = ''
   if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
@@ -43,7 +50,7 @@ let flushTimer = null
 const logDelay = 20
 function log (level, text) {
   // "L <time> <LEVEL> <message as a JSON string>": cheap to read in Go.
-  pending += `L ${new Date().toISOString()} ${level} ${JSON.stringify(text)}\n`
+  pending += `L ${new Date().toISOString()} ${level} ${stringify(text)}\n`
   if (pending.length > 1 << 16) return flushLogs()
   if (!flushTimer) {
     flushTimer = setTimeout(flushLogs, logDelay)
@@ -61,7 +68,7 @@ function flushLogs () {
 // console.* become job log lines, formatted as util.format formats them.
 const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'DEBUG' }
 for (const [name, level] of Object.entries(levels)) {
-  console[name] = (...args) => log(level, util.format(...args))
+  console[name] = (...args) => log(level, format(...args))
 }
 
 // Direct writes to stdout/stderr become log lines too, one per line.
@@ -99,6 +106,7 @@ const defaultTexts = {
 class HError extends Error {
   constructor (code, text) {
     super(`${code}: ${text || defaultTexts[code] || 'unknown error'}`)
+    this.name = 'HError'
     this.code = code
   }
 }
@@ -106,7 +114,7 @@ class HError extends Error {
 function request (method, urlPath, body, timeoutMs) {
   return new Promise((resolve, reject) => {
     if (!init) return reject(new HError(602))
-    const payload = Buffer.from(JSON.stringify(body))
+    const payload = Buffer.from(stringify(body))
     const headers = {
       'Content-Type': 'application/json',
       'Content-Length': payload.length,
@@ -120,7 +128,7 @@ function request (method, urlPath, body, timeoutMs) {
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8')
         let data
-        try { data = JSON.parse(text) } catch (e) { data = text }
+        try { data = parse(text) } catch (e) { data = text }
         if (res.statusCode >= 200 && res.statusCode < 300) {
           return resolve({ status: res.statusCode, statusText: res.statusMessage, headers: res.headers, data })
         }
@@ -199,13 +207,20 @@ class LoadError {
   constructor (info) { this.info = info }
 }
 
+// forget drops the cached modules of a function's file and folder.
+function forget (file, root) {
+  for (const k of Object.keys(require.cache)) {
+    if (k === file || (root !== file && k.startsWith(root + path.sep))) delete require.cache[k]
+  }
+}
+
 function load (job) {
   const have = loaded.get(job.name)
   if (have && have.key === job.key) return have.main
-  // A new version: forget the cached modules of this function.
-  for (const k of Object.keys(require.cache)) {
-    if (k === job.file || (job.root !== job.file && k.startsWith(job.root + path.sep))) delete require.cache[k]
-  }
+  // A new version: forget this function's modules, the old version's
+  // (registered code gets a new file each time) as well as the new path's.
+  if (have) forget(have.file, have.root)
+  forget(job.file, job.root)
   loaded.delete(job.name)
   let mod
   try {
@@ -220,7 +235,7 @@ function load (job) {
     const message = `${job.display} does not export a main function: set exports.main = function (event, callback) { ... }`
     throw new LoadError({ type: 'TypeError', message, stack: `TypeError: ${message}\n    at ${job.file}:1` })
   }
-  loaded.set(job.name, { key: job.key, main })
+  loaded.set(job.name, { key: job.key, file: job.file, root: job.root, main })
   return main
 }
 
@@ -236,7 +251,7 @@ function toError (e) {
     return { message: String(e.message), stack: typeof e.stack === 'string' ? ownStack(e.stack) : undefined, type }
   }
   if (typeof e === 'string') return { message: e, type: 'Error' }
-  return { message: util.inspect(e), type: 'Error' }
+  return { message: inspect(e), type: 'Error' }
 }
 
 function answer (err, data) {
@@ -249,7 +264,7 @@ function answer (err, data) {
   }
   let encoded
   try {
-    encoded = JSON.stringify(data === undefined ? null : data)
+    encoded = stringify(data === undefined ? null : data)
   } catch (e) {
     job.result = { code: 1, data: null, error: { type: 'TypeError', message: `the function's result cannot be encoded as JSON: ${e.message}`, stack: e.stack } }
     return
@@ -257,7 +272,15 @@ function answer (err, data) {
   job.result = { code: 0, raw: encoded === undefined ? 'null' : encoded }
 }
 
+let lastName = null
+
 function run (job) {
+  if (job.name !== lastName) {
+    // Another function's useVersion does not carry over to this one.
+    version = 'v2'
+    BaaS.VERSION = version
+    lastName = job.name
+  }
   current = { id: job.id, answered: false, result: null, envId: job.event && job.event.env ? job.event.env.id : '' }
   input.unref() // the loop may now drain: see 'beforeExit'
   let main
@@ -287,7 +310,7 @@ process.on('beforeExit', () => {
   input.ref()
   if (!job.answered) return // undefined from an async function: runs to its deadline
   current = null
-  const mem = process.memoryUsage.rss()
+  const mem = process.memoryUsage().rss // memoryUsage.rss() is Node 14.18+; the platform runs Node 12
   const r = job.result
   if (r.code === 0) {
     // data is already JSON; spliced in to keep it exactly as stringified.
@@ -327,7 +350,7 @@ input.on('data', chunk => {
   while ((i = buffered.indexOf('\n')) >= 0) {
     const line = buffered.slice(0, i)
     buffered = buffered.slice(i + 1)
-    const msg = JSON.parse(line)
+    const msg = parse(line)
     if (msg.t === 'init') {
       init = msg
       send({ t: 'ready' })

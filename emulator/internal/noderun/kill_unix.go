@@ -8,8 +8,9 @@ import (
 )
 
 // configure gives the worker its own process group, so that killing it
-// also ends any process the function started.
-func configure(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+// also ends any process the function started, and where the system can,
+// ties the worker's life to the emulator's (see procAttr).
+func configure(cmd *exec.Cmd) { cmd.SysProcAttr = procAttr() }
 
 func kill(cmd *exec.Cmd) {
 	if cmd.Process == nil {

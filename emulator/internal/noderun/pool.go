@@ -170,7 +170,7 @@ const maxStarting = 2
 // freed up for growDelay: short jobs then share a few processes, which serve a burst
 // faster than many processes on few cores, while jobs that wait (timers,
 // calls to other functions) still get a process each.
-func (p *Pool) get(ctx context.Context) (*worker, error) {
+func (p *Pool) get(ctx context.Context, name string) (*worker, error) {
 	for {
 		p.mu.Lock()
 		if p.closed {
@@ -178,8 +178,9 @@ func (p *Pool) get(ctx context.Context) (*worker, error) {
 			return nil, errClosed
 		}
 		if n := len(p.idle); n > 0 {
-			w := p.idle[n-1]
-			p.idle = p.idle[:n-1]
+			i := p.pickLocked(name)
+			w := p.idle[i]
+			p.idle = append(p.idle[:i], p.idle[i+1:]...)
 			select {
 			case <-w.dead: // it died between jobs
 				p.mu.Unlock()
@@ -207,6 +208,29 @@ func (p *Pool) get(ctx context.Context) (*worker, error) {
 	}
 }
 
+// pickLocked chooses the idle worker for a job of the function name: one
+// that last ran name, else one that has run nothing, else the most
+// recently idle. On the platform each function has a container of its
+// own; this keeps one function's globals away from another's as far as
+// the idle workers allow.
+func (p *Pool) pickLocked(name string) int {
+	fresh := -1
+	for i := len(p.idle) - 1; i >= 0; i-- {
+		switch p.idle[i].last {
+		case name:
+			return i
+		case "":
+			if fresh < 0 {
+				fresh = i
+			}
+		}
+	}
+	if fresh >= 0 {
+		return fresh
+	}
+	return len(p.idle) - 1
+}
+
 // growDelay is how long a job waits for a busy worker before a new one
 // is started for it.
 const growDelay = 10 * time.Millisecond
@@ -223,7 +247,9 @@ func (p *Pool) wait(ctx context.Context, ch chan *worker) (*worker, error, bool)
 				return w, nil, false
 			}
 			p.mu.Lock()
-			err, closed, none := p.startErr, p.closed, p.total == 0
+			// Woken by a failed start: with no worker running to wait for,
+			// the failure is the answer (a retry would fail alike).
+			err, closed, none := p.startErr, p.closed, p.total-p.starting == 0
 			p.mu.Unlock()
 			if closed {
 				return nil, errClosed, false
@@ -352,10 +378,11 @@ func (p *Pool) Workers() int {
 // Run runs job on a worker and returns how it ended. When ctx ends first
 // the worker is killed and replaced, and Run returns ctx's error.
 func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
-	w, err := p.get(ctx)
+	w, err := p.get(ctx, job.Name)
 	if err != nil {
 		return nil, err
 	}
+	w.last = job.Name // the worker is this job's alone until put back
 	w.setLog(job.Log)
 	err = w.send(runMessage{T: "run", ID: job.ID, Name: job.Name, Key: job.Key, File: job.File,
 		Root: job.Root, Display: job.Display, Event: job.Event})

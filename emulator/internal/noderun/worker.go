@@ -43,6 +43,8 @@ type worker struct {
 	fatal   *message // the last words the bootstrap sent, if any
 	oom     bool     // V8 reported a heap out of memory
 
+	last string // the function of the worker's last job; set by the job that holds it
+
 	mu     sync.Mutex
 	logTo  func(LogLine) // the running job's log, nil between jobs
 	idleAt time.Time
