@@ -78,7 +78,7 @@ func (s *Server) closeJS() {
 type jsFunc struct {
 	name    string
 	file    string // absolute
-	root    string // file, or the folder of <name>/index.js
+	root    string // file, or the functions folder it was loaded from
 	display string // as errors name the file
 }
 

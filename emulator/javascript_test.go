@@ -421,6 +421,8 @@ func TestJSWatchDirReloads(t *testing.T) {
 	write(t, filepath.Join(dir, "hello.js"), "exports.main = async () => 'v1'\n")
 	write(t, filepath.Join(dir, "dep", "index.js"), "exports.main = async () => require('./word')\n")
 	write(t, filepath.Join(dir, "dep", "word.js"), "module.exports = 'one'\n")
+	write(t, filepath.Join(dir, "lib", "shout.js"), "module.exports = (s) => s.toUpperCase()\n")
+	write(t, filepath.Join(dir, "loud.js"), "const shout = require('./lib/shout'); exports.main = async () => shout('hey')\n")
 	srv, c := setup(t)
 	reports := make(chan string, 16)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -443,8 +445,14 @@ func TestJSWatchDirReloads(t *testing.T) {
 			}
 		}
 	}
-	require.Eventually(t, func() bool { return len(srv.Functions()) == 2 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(srv.Functions()) == 3 }, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, `{"code":0,"data":"v1","error":{}}`, call(t, c, "hello", nil))
+	assert.Equal(t, `{"code":0,"data":"HEY","error":{}}`, call(t, c, "loud", nil))
+
+	// A shared file a <name>.js requires reloads it too.
+	write(t, filepath.Join(dir, "lib", "shout.js"), "module.exports = (s) => s.toUpperCase() + '!'\n")
+	wait("reloaded loud")
+	assert.Equal(t, `{"code":0,"data":"HEY!","error":{}}`, call(t, c, "loud", nil))
 	assert.Equal(t, `{"code":0,"data":"one","error":{}}`, call(t, c, "dep", nil))
 
 	write(t, filepath.Join(dir, "hello.js"), "exports.main = async () => 'v2'\n")

@@ -52,6 +52,25 @@ func scanDir(dir string) (map[string]dirFunc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: cannot read the functions folder: %w", err)
 	}
+	// A function may require any file of the folder (./shared.js from
+	// <name>.js, ../shared.js from <name>/index.js), so every function's
+	// fingerprint takes in the folder's top-level files and the subfolders
+	// that are not functions, and its cached modules are the folder's.
+	shared := sha256.New()
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || name == "node_modules" {
+			continue
+		}
+		p := filepath.Join(abs, name)
+		if e.IsDir() {
+			if st, err := os.Stat(filepath.Join(p, "index.js")); err == nil && !st.IsDir() {
+				continue // a function of its own
+			}
+		}
+		io.WriteString(shared, fingerprint(p))
+	}
+	common := fmt.Sprintf("%x", shared.Sum(nil))
 	found := map[string]dirFunc{}
 	for _, e := range entries {
 		name := e.Name()
@@ -64,7 +83,7 @@ func scanDir(dir string) (map[string]dirFunc, error) {
 			if st, err := os.Stat(index); err != nil || st.IsDir() {
 				continue
 			}
-			found[name] = dirFunc{jsFunc: jsFunc{name: name, file: index, root: p, display: name + "/index.js"}, sum: fingerprint(p)}
+			found[name] = dirFunc{jsFunc: jsFunc{name: name, file: index, root: abs, display: name + "/index.js"}, sum: fingerprint(p) + common}
 			continue
 		}
 		base, ok := strings.CutSuffix(name, ".js")
@@ -77,7 +96,7 @@ func scanDir(dir string) (map[string]dirFunc, error) {
 		if st, err := os.Stat(filepath.Join(abs, base, "index.js")); err == nil && !st.IsDir() {
 			continue // <name>/index.js wins
 		}
-		found[base] = dirFunc{jsFunc: jsFunc{name: base, file: p, root: p, display: name}, sum: fingerprint(p)}
+		found[base] = dirFunc{jsFunc: jsFunc{name: base, file: p, root: abs, display: name}, sum: common}
 	}
 	return found, nil
 }

@@ -58,7 +58,7 @@ type Job struct {
 	Name    string // the function's name
 	Key     string // changes whenever the function's code does
 	File    string // absolute path of the function's file
-	Root    string // File, or the folder of an <name>/index.js function
+	Root    string // File, or the folder whose modules are the function's (a functions folder)
 	Display string // the file as errors name it, e.g. helloWorld.js
 	Event   json.RawMessage
 	Log     func(LogLine)
