@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -294,6 +295,7 @@ func TestJSUnsupportedBaaSAPIsThrow611(t *testing.T) {
 			"    () => new BaaS.GeoPoint(1, 2),\n" +
 			"    () => BaaS.wxAccessToken(),\n" +
 			"    () => BaaS.request({url: 'x'}),\n" +
+			"    () => JSON.stringify({q: BaaS.Query}) + String(BaaS.Query) + console.log(BaaS.User),\n" +
 			"  ]\n" +
 			"  for (const f of tries) { try { f(); out.push('no error') } catch (e) { out.push(e.code + ' ' + e.message) } }\n" +
 			"  return out\n" +
@@ -310,7 +312,37 @@ func TestJSUnsupportedBaaSAPIsThrow611(t *testing.T) {
 		"611 611: unsupported function: BaaS.GeoPoint is not provided by the emulator",
 		"611 611: unsupported function: BaaS.wxAccessToken is not provided by the emulator",
 		"611 611: unsupported function: BaaS.request is not provided by the emulator",
+		"no error", // mentioning, printing or encoding the API is harmless; only using it throws
 	}, got)
+}
+
+func TestJSWorkerKeepsItsOwnJSONAndFormat(t *testing.T) {
+	t.Parallel()
+	_, c := jsSetup(t, map[string]string{
+		"hijack": "let n = 0\n" +
+			"exports.main = function (event, callback) {\n" +
+			"  const real = JSON.stringify\n" +
+			"  if (n++ === 0) { JSON.stringify = () => '\"hijacked\"'; require('util').format = () => 'hijacked' }\n" +
+			"  console.log('call %d', n)\n" +
+			"  callback(null, {n: n, same: real === JSON.stringify})\n" +
+			"}",
+	})
+	for i := 1; i <= 2; i++ {
+		res, err := c.Invoke(context.Background(), "hijack", nil, true)
+		require.NoError(t, err)
+		assert.Equal(t, 0, res.Code, "the worker's own encoding still works")
+		assert.JSONEq(t, fmt.Sprintf(`{"n":%d,"same":%t}`, i, i > 1), string(res.Data))
+	}
+}
+
+func TestJSThrownPlainObjectIsAnError(t *testing.T) {
+	t.Parallel()
+	_, c := jsSetup(t, map[string]string{"plain": "exports.main = async () => { throw {message: 'plain object'} }"})
+	res, err := c.Invoke(context.Background(), "plain", nil, true)
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Code)
+	assert.Equal(t, "Error", res.Error.Type)
+	assert.Equal(t, "plain object", res.Error.Message)
 }
 
 func TestJSFileThatDoesNotLoad(t *testing.T) {

@@ -162,6 +162,9 @@ function unsupported (name) {
     construct: fail,
     get (target, prop) {
       if (typeof prop === 'symbol' || prop === 'prototype') return target[prop]
+      // Not a thenable, nor JSON, so that returning or logging it is harmless.
+      if (prop === 'then' || prop === 'toJSON') return undefined
+      if (prop === 'toString' || prop === 'valueOf') return () => `[BaaS.${name}: not provided by the emulator]`
       return unsupported(`${name}.${String(prop)}`)
     }
   })
@@ -247,7 +250,8 @@ function ownStack (stack) {
 
 function toError (e) {
   if (e instanceof Error || (e && typeof e === 'object' && typeof e.message === 'string')) {
-    const type = (e.constructor && e.constructor.name) || 'Error'
+    const ctor = e.constructor && e.constructor.name
+    const type = ctor && ctor !== 'Object' ? ctor : 'Error' // a thrown {message} is an Error to its reader
     return { message: String(e.message), stack: typeof e.stack === 'string' ? ownStack(e.stack) : undefined, type }
   }
   if (typeof e === 'string') return { message: e, type: 'Error' }
