@@ -1,0 +1,100 @@
+package noderun
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// orphanHelperEnv makes the test binary act as an emulator that dies
+// while its worker is busy in a loop: see TestWorkerDiesWithTheEmulator.
+const orphanHelperEnv = "NODERUN_ORPHAN_HELPER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(orphanHelperEnv) != "" {
+		orphanHelper()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// orphanHelper starts a pool, sets a job spinning, prints the worker's pid
+// and waits to be killed.
+func orphanHelper() {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	p, err := New(Config{Node: node, MaxWorkers: 1, Warm: 1})
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	f := p.Dir() + "/spin.js"
+	os.WriteFile(f, []byte("exports.main = function () { for (;;) {} }"), 0o600)
+	go p.Run(context.Background(), Job{ID: 1, Name: "spin", Key: "spin", File: f, Root: f, Display: "spin.js", Event: []byte(`{}`)})
+	for range 500 {
+		if pid := busyWorkerPID(p); pid != 0 {
+			time.Sleep(300 * time.Millisecond) // the job reaches its loop
+			fmt.Println("worker", pid)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {}
+}
+
+// busyWorkerPID is the pid of a worker that holds a job, or 0.
+func busyWorkerPID(p *Pool) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for w := range p.all {
+		idle := false
+		for _, i := range p.idle {
+			idle = idle || i == w
+		}
+		if !idle && w.cmd.Process != nil {
+			return w.cmd.Process.Pid
+		}
+	}
+	return 0
+}
+
+// A worker stuck in a loop never reads the EOF that tells it the emulator
+// is gone; it must still end when the emulator's process is killed.
+func TestWorkerDiesWithTheEmulator(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Node.js is needed and CI is set: %v", err)
+		}
+		t.Skipf("Node.js not found: %v", err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), orphanHelperEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	pidText, ok := strings.CutPrefix(strings.TrimSpace(line), "worker ")
+	require.True(t, ok, "helper said %q", line)
+	pid, err := strconv.Atoi(pidText)
+	require.NoError(t, err)
+
+	require.NoError(t, cmd.Process.Kill()) // SIGKILL: no Close, no clean-up
+	cmd.Wait()
+	require.Eventually(t, func() bool {
+		// Signal 0 probes; a zombie has been reaped by init soon after.
+		return syscall.Kill(pid, 0) != nil
+	}, 10*time.Second, 20*time.Millisecond, "worker %d outlived the emulator", pid)
+}
