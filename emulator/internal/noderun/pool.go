@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -55,12 +56,12 @@ type ErrorInfo struct {
 // Job is one run of a function.
 type Job struct {
 	ID      int64
-	Name    string // the function's name
-	Key     string // changes whenever the function's code does
-	File    string // absolute path of the function's file
-	Root    string // File, or the folder of an <name>/index.js function
-	Display string // the file as errors name it, e.g. helloWorld.js
-	Event   json.RawMessage
+	Name    string          // the function's name
+	Key     string          // changes whenever the function's code does
+	File    string          // absolute path of the function's file
+	Root    string          // File, or the folder of an <name>/index.js function
+	Display string          // the file as errors name it, e.g. helloWorld.js
+	Event   json.RawMessage // valid JSON, as json.Marshal gives it
 	Log     func(LogLine)
 }
 
@@ -357,9 +358,11 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 		return nil, err
 	}
 	w.setLog(job.Log)
-	err = w.send(runMessage{T: "run", ID: job.ID, Name: job.Name, Key: job.Key, File: job.File,
-		Root: job.Root, Display: job.Display, Event: job.Event})
-	if err != nil {
+	line := runLine(w.buf[:0], &job)
+	if cap(line) <= maxKeptBuf {
+		w.buf = line[:0]
+	}
+	if _, err := w.in.Write(line); err != nil {
 		p.discard(w)
 		return p.crashed(w), nil
 	}
@@ -392,16 +395,35 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 	return res, nil
 }
 
-// runMessage sends a job to a worker.
-type runMessage struct {
-	T       string          `json:"t"`
-	ID      int64           `json:"id"`
-	Name    string          `json:"name"`
-	Key     string          `json:"key"`
-	File    string          `json:"file"`
-	Root    string          `json:"root"`
-	Display string          `json:"display"`
-	Event   json.RawMessage `json:"event"`
+// runLine appends the line that sends job to a worker,
+// {"t":"run","id":..,"name":..,"key":..,"file":..,"root":..,"display":..,"event":..},
+// written by hand: json.Marshal would check and copy the event once more.
+func runLine(b []byte, job *Job) []byte {
+	b = append(b, `{"t":"run","id":`...)
+	b = strconv.AppendInt(b, job.ID, 10)
+	for _, f := range [...]struct{ k, v string }{{"name", job.Name}, {"key", job.Key},
+		{"file", job.File}, {"root", job.Root}, {"display", job.Display}} {
+		b = append(b, `,"`...)
+		b = append(b, f.k...)
+		b = append(b, `":`...)
+		b = appendString(b, f.v)
+	}
+	b = append(b, `,"event":`...)
+	b = append(b, job.Event...)
+	return append(b, "}\n"...)
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			q, _ := json.Marshal(s) // rare: a string needs escapes or is not ASCII
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // crashed words the end of a worker that died during a job.

@@ -37,6 +37,7 @@ type worker struct {
 	in   *os.File      // fd 3 of the child: jobs go out here
 	out  *os.File      // fd 4 of the child: answers come back here
 	rd   *bufio.Reader // reads out; used by one job at a time
+	buf  []byte        // the running job's run line, kept for the next one
 	dead chan struct{} // closed once the process has exited and its stdout and stderr are read
 	// set before dead closes
 	exitErr error
@@ -54,7 +55,7 @@ func (p *Pool) start() (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	outR, outW, err := os.Pipe()
+	outR, outW, err := answerPipe()
 	if err != nil {
 		inR.Close()
 		inW.Close()
@@ -179,8 +180,11 @@ func (w *worker) logLine(b []byte) {
 	if err != nil {
 		t = time.Now()
 	}
-	var text string
-	if json.Unmarshal(msg, &text) != nil {
+	// JSON.stringify escapes only as Go's strconv.Unquote reads too, apart
+	// from lone surrogates: those fall back to the JSON decoder, which
+	// the common case then does without.
+	text, err := strconv.Unquote(string(msg))
+	if err != nil && json.Unmarshal(msg, &text) != nil {
 		text = string(msg)
 	}
 	w.log(LogLine{Time: t, Level: string(level), Message: text})
@@ -224,6 +228,9 @@ func (w *worker) readLine() ([]byte, error) {
 		}
 	}
 }
+
+// maxKeptBuf bounds the run line buffer a worker keeps between jobs.
+const maxKeptBuf = 64 << 10
 
 // maxLine caps one message (a result of up to the emulator's body limit
 // and then some).
@@ -309,17 +316,4 @@ func (w *worker) why() string {
 		return "the Node process ended: " + w.exitErr.Error()
 	}
 	return "the Node process ended"
-}
-
-func (w *worker) send(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	buf.Grow(len(b) + 1)
-	buf.Write(b)
-	buf.WriteByte('\n')
-	_, err = w.in.Write(buf.Bytes())
-	return err
 }
