@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -90,8 +91,13 @@ type Pool struct {
 	all      map[*worker]struct{}
 	done     chan struct{}
 	bg       sync.WaitGroup
-	startErr error     // the last start failure, for waiters
-	lastPut  time.Time // when a worker last freed up
+	startErr error // the last start failure, for waiters
+	// lastMove is when a worker last freed up or took an idle one's job:
+	// workers that have done neither for growDelay are stuck. Taking
+	// counts so that the first calls after a quiet spell, served by the
+	// warm workers in a moment, do not look stuck and start more.
+	lastMove time.Time
+	spareCap int // Warm plus one per core
 }
 
 // New checks that cfg.Node runs and starts the warm workers in the
@@ -108,7 +114,8 @@ func New(cfg Config) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{cfg: cfg, dir: dir, script: filepath.Join(dir, "bootstrap.js"), all: map[*worker]struct{}{}, done: make(chan struct{})}
+	p := &Pool{cfg: cfg, dir: dir, script: filepath.Join(dir, "bootstrap.js"), all: map[*worker]struct{}{}, done: make(chan struct{}),
+		spareCap: cfg.Warm + runtime.NumCPU()}
 	if err := os.WriteFile(p.script, bootstrap, 0o600); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -188,8 +195,11 @@ func (p *Pool) get(ctx context.Context) (*worker, error) {
 				continue
 			default:
 			}
-			// Keep the warm ones warm.
-			if len(p.idle)+p.starting < p.cfg.Warm && p.total < p.cfg.MaxWorkers {
+			p.lastMove = time.Now()
+			// Keep the warm ones warm, up to spareCap workers in all:
+			// beyond about one per core, more processes only slow short
+			// jobs down, and the pool grows for stuck ones in wait.
+			if len(p.idle)+p.starting < p.cfg.Warm && p.total < min(p.spareCap, p.cfg.MaxWorkers) {
 				p.spawnLocked()
 			}
 			p.mu.Unlock()
@@ -236,7 +246,7 @@ func (p *Pool) wait(ctx context.Context, ch chan *worker) (*worker, error, bool)
 		case <-t.C:
 			p.mu.Lock()
 			// Grow only when the workers are stuck: none freed up lately.
-			if since := time.Since(p.lastPut); since >= growDelay {
+			if since := time.Since(p.lastMove); since >= growDelay {
 				p.growLocked()
 				t.Reset(growDelay)
 			} else {
@@ -283,14 +293,15 @@ func (p *Pool) put(w *worker) {
 		go w.stop()
 		return
 	}
-	p.lastPut = time.Now()
+	now := time.Now()
+	p.lastMove = now
 	if len(p.waiters) > 0 {
 		ch := p.waiters[0]
 		p.waiters = p.waiters[1:]
 		ch <- w
 		return
 	}
-	w.idleAt = time.Now()
+	w.idleAt = now
 	p.idle = append(p.idle, w)
 }
 
