@@ -113,3 +113,40 @@ func TestLookNodeOrder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fake, got)
 }
+
+// The memory a job reports is the worker's resident memory: a job that
+// keeps 64 MB more reports about that much more.
+func TestPoolReportsResidentMemory(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: 1, Warm: 1})
+	small := jsJob(t, p, "small", "exports.main = async () => 1")
+	big := jsJob(t, p, "big", "const keep = []\nexports.main = async () => { keep.push(Buffer.alloc(64 << 20, 1)); return 1 }")
+	res, err := p.Run(context.Background(), small)
+	require.NoError(t, err)
+	before := res.Mem
+	assert.Greater(t, before, int64(10<<20), "Node itself takes tens of MB")
+	res, err = p.Run(context.Background(), big)
+	require.NoError(t, err)
+	assert.InDelta(t, float64(before+64<<20), float64(res.Mem), 32<<20)
+}
+
+// Log lines keep what the function logged, escapes and lone surrogates
+// included.
+func TestPoolLogLinesKeepTheirText(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: 1, Warm: 1})
+	var mu sync.Mutex
+	var got []string
+	j := jsJob(t, p, "logs", `exports.main = async () => {
+  console.log('plain')
+  console.log('tab\there "quoted" back\\slash\nnext line é 😀')
+  console.log('lone \ud800 surrogate')
+  return 1
+}`)
+	j.Log = func(l LogLine) { mu.Lock(); got = append(got, l.Message); mu.Unlock() }
+	_, err := p.Run(context.Background(), j)
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"plain", "tab\there \"quoted\" back\\slash\nnext line é 😀", "lone \ufffd surrogate"}, got)
+}
