@@ -86,7 +86,7 @@ type Pool struct {
 	idle     []*worker // most recently used last
 	total    int       // started or starting
 	starting int
-	waiters  []chan *worker
+	waiters  []*waiter
 	closed   bool
 	all      map[*worker]struct{}
 	done     chan struct{}
@@ -149,9 +149,9 @@ func (p *Pool) spawnLocked() {
 			p.startErr = err
 			// Wake one waiter so that it sees the failure.
 			if len(p.waiters) > 0 {
-				ch := p.waiters[0]
+				wt := p.waiters[0]
 				p.waiters = p.waiters[1:]
-				close(ch)
+				close(wt.ch)
 			}
 			p.mu.Unlock()
 			return
@@ -173,12 +173,22 @@ func (p *Pool) spawnLocked() {
 // crowd of new processes.
 const maxStarting = 2
 
-// get returns an idle worker. When none is idle it waits for one to free
-// up, and starts a new one (within MaxWorkers) only when no worker has
+// waiter is a job waiting for a worker. The job that frees a worker
+// writes the waiter's run line to it at once and then hands it over, so
+// that the worker does not idle while the waiter wakes up.
+type waiter struct {
+	ch   chan *worker // gets the worker, with sent set; closed when none comes
+	line []byte
+	log  func(LogLine)
+}
+
+// get returns a worker: an idle one, to which the caller sends the job,
+// or, with sent set, one to which line has been sent for it. When none
+// is idle it waits for one to free up, and starts a new one (within MaxWorkers) only when no worker has
 // freed up for growDelay: short jobs then share a few processes, which serve a burst
 // faster than many processes on few cores, while jobs that wait (timers,
 // calls to other functions) still get a process each.
-func (p *Pool) get(ctx context.Context) (*worker, error) {
+func (p *Pool) get(ctx context.Context, line []byte, log func(LogLine)) (*worker, error) {
 	for {
 		p.mu.Lock()
 		if p.closed {
@@ -205,13 +215,13 @@ func (p *Pool) get(ctx context.Context) (*worker, error) {
 			p.mu.Unlock()
 			return w, nil
 		}
-		ch := make(chan *worker, 1)
-		p.waiters = append(p.waiters, ch)
+		wt := &waiter{ch: make(chan *worker, 1), line: line, log: log}
+		p.waiters = append(p.waiters, wt)
 		if p.total < p.cfg.Warm || p.total == 0 {
 			p.growLocked()
 		}
 		p.mu.Unlock()
-		w, err, again := p.wait(ctx, ch)
+		w, err, again := p.wait(ctx, wt)
 		if !again {
 			return w, err
 		}
@@ -222,14 +232,14 @@ func (p *Pool) get(ctx context.Context) (*worker, error) {
 // is started for it.
 const growDelay = 10 * time.Millisecond
 
-// wait waits on ch for a worker, growing the pool while the workers are
+// wait waits for a worker, growing the pool while the workers are
 // stuck; again says that a start failed and get should look again.
-func (p *Pool) wait(ctx context.Context, ch chan *worker) (*worker, error, bool) {
+func (p *Pool) wait(ctx context.Context, wt *waiter) (*worker, error, bool) {
 	t := time.NewTimer(growDelay)
 	defer t.Stop()
 	for {
 		select {
-		case w, ok := <-ch:
+		case w, ok := <-wt.ch:
 			if ok && w != nil {
 				return w, nil, false
 			}
@@ -255,20 +265,22 @@ func (p *Pool) wait(ctx context.Context, ch chan *worker) (*worker, error, bool)
 			p.mu.Unlock()
 		case <-ctx.Done():
 			p.mu.Lock()
+			queued := false
 			for i, c := range p.waiters {
-				if c == ch {
+				if c == wt {
 					p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+					queued = true
 					break
 				}
 			}
 			p.mu.Unlock()
-			// A worker may have been handed over meanwhile.
-			select {
-			case w, ok := <-ch:
-				if ok && w != nil {
-					p.put(w)
+			if !queued {
+				// Taken off the queue meanwhile: a worker is on its way,
+				// running this job, or the channel closes. The job
+				// ends here, so the worker goes as at a deadline.
+				if w, ok := <-wt.ch; ok && w != nil {
+					p.discard(w)
 				}
-			default:
 			}
 			return nil, ctx.Err(), false
 		}
@@ -284,25 +296,31 @@ func (p *Pool) growLocked() {
 
 var errClosed = errors.New("the emulator is closing")
 
-// put hands a healthy worker to the first waiter, or makes it idle.
+// put hands a healthy worker to the first waiter, its job sent, or makes
+// it idle.
 func (p *Pool) put(w *worker) {
 	w.setLog(nil)
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed {
+		p.mu.Unlock()
 		go w.stop()
 		return
 	}
 	now := time.Now()
 	p.lastMove = now
-	if len(p.waiters) > 0 {
-		ch := p.waiters[0]
-		p.waiters = p.waiters[1:]
-		ch <- w
+	if len(p.waiters) == 0 {
+		w.idleAt = now
+		p.idle = append(p.idle, w)
+		p.mu.Unlock()
 		return
 	}
-	w.idleAt = now
-	p.idle = append(p.idle, w)
+	wt := p.waiters[0]
+	p.waiters = p.waiters[1:]
+	p.mu.Unlock()
+	w.setLog(wt.log)
+	_, w.sendErr = w.in.Write(wt.line)
+	w.sent = true
+	wt.ch <- w
 }
 
 // discard forgets a worker that is dead or being killed, and starts a
@@ -364,16 +382,23 @@ func (p *Pool) Workers() int {
 // Run runs job on a worker and returns how it ended. When ctx ends first
 // the worker is killed and replaced, and Run returns ctx's error.
 func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
-	w, err := p.get(ctx)
+	buf := lineBufs.Get().(*[]byte)
+	line := runLine((*buf)[:0], &job)
+	w, err := p.get(ctx, line, job.Log)
+	if err == nil && !w.sent {
+		w.setLog(job.Log)
+		_, w.sendErr = w.in.Write(line)
+	}
+	if cap(line) <= maxKeptBuf {
+		*buf = line[:0]
+		lineBufs.Put(buf)
+	}
 	if err != nil {
 		return nil, err
 	}
-	w.setLog(job.Log)
-	line := runLine(w.buf[:0], &job)
-	if cap(line) <= maxKeptBuf {
-		w.buf = line[:0]
-	}
-	if _, err := w.in.Write(line); err != nil {
+	sendErr := w.sendErr
+	w.sent, w.sendErr = false, nil
+	if sendErr != nil {
 		p.discard(w)
 		return p.crashed(w), nil
 	}
@@ -405,6 +430,9 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 	}
 	return res, nil
 }
+
+// lineBufs holds buffers for run lines.
+var lineBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // runLine appends the line that sends job to a worker,
 // {"t":"run","id":..,"name":..,"key":..,"file":..,"root":..,"display":..,"event":..},
@@ -473,8 +501,8 @@ func (p *Pool) Close() {
 	}
 	p.all = map[*worker]struct{}{}
 	p.idle = nil
-	for _, ch := range p.waiters {
-		close(ch)
+	for _, wt := range p.waiters {
+		close(wt.ch)
 	}
 	p.waiters = nil
 	p.mu.Unlock()

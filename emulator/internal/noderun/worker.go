@@ -33,12 +33,15 @@ type message struct {
 
 // worker is one Node process running the bootstrap script.
 type worker struct {
-	cmd  *exec.Cmd
-	in   *os.File      // fd 3 of the child: jobs go out here
-	out  *os.File      // fd 4 of the child: answers come back here
-	rd   *bufio.Reader // reads out; used by one job at a time
-	buf  []byte        // the running job's run line, kept for the next one
-	dead chan struct{} // closed once the process has exited and its stdout and stderr are read
+	cmd *exec.Cmd
+	in  *os.File      // fd 3 of the child: jobs go out here
+	out *os.File      // fd 4 of the child: answers come back here
+	rd  *bufio.Reader // reads out; used by one job at a time
+	// A job handed over by put: its run line has been written, with
+	// this outcome. Used by the one job that owns the worker.
+	sent    bool
+	sendErr error
+	dead    chan struct{} // closed once the process has exited and its stdout and stderr are read
 	// set before dead closes
 	exitErr error
 	fatal   *message // the last words the bootstrap sent, if any
@@ -229,7 +232,7 @@ func (w *worker) readLine() ([]byte, error) {
 	}
 }
 
-// maxKeptBuf bounds the run line buffer a worker keeps between jobs.
+// maxKeptBuf bounds a run line buffer kept for the next job.
 const maxKeptBuf = 64 << 10
 
 // maxLine caps one message (a result of up to the emulator's body limit
