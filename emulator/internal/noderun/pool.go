@@ -183,11 +183,12 @@ type waiter struct {
 }
 
 // get returns a worker: an idle one, to which the caller sends the job,
-// or, with sent set, one to which line has been sent for it. When none
-// is idle it waits for one to free up, and starts a new one (within MaxWorkers) only when no worker has
-// freed up for growDelay: short jobs then share a few processes, which serve a burst
-// faster than many processes on few cores, while jobs that wait (timers,
-// calls to other functions) still get a process each.
+// or, with sent set, one to which line has been sent for it. When none is
+// idle it waits for one to free up, and starts a new one (within
+// MaxWorkers) only when no worker has freed up for growDelay: short jobs
+// then share a few processes, which serve a burst faster than many
+// processes on few cores, while jobs that wait (timers, calls to other
+// functions) still get a process each.
 func (p *Pool) get(ctx context.Context, line []byte, log func(LogLine)) (*worker, error) {
 	for {
 		p.mu.Lock()
@@ -276,10 +277,14 @@ func (p *Pool) wait(ctx context.Context, wt *waiter) (*worker, error, bool) {
 			p.mu.Unlock()
 			if !queued {
 				// Taken off the queue meanwhile: a worker is on its way,
-				// running this job, or the channel closes. The job
-				// ends here, so the worker goes as at a deadline.
+				// or the channel closes. One running this job goes as
+				// at a deadline.
 				if w, ok := <-wt.ch; ok && w != nil {
-					p.discard(w)
+					if w.sent {
+						p.discard(w)
+					} else {
+						p.put(w)
+					}
 				}
 			}
 			return nil, ctx.Err(), false
@@ -317,9 +322,12 @@ func (p *Pool) put(w *worker) {
 	wt := p.waiters[0]
 	p.waiters = p.waiters[1:]
 	p.mu.Unlock()
-	w.setLog(wt.log)
-	_, w.sendErr = w.in.Write(wt.line)
-	w.sent = true
+	// A long line the waiter sends itself, not to hold this job's answer.
+	if len(wt.line) <= maxKeptBuf {
+		w.setLog(wt.log)
+		_, w.sendErr = w.in.Write(wt.line)
+		w.sent = true
+	}
 	wt.ch <- w
 }
 

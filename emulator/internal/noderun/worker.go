@@ -232,7 +232,8 @@ func (w *worker) readLine() ([]byte, error) {
 	}
 }
 
-// maxKeptBuf bounds a run line buffer kept for the next job.
+// maxKeptBuf bounds a run line buffer kept for reuse, and a line that put
+// writes for a waiting job.
 const maxKeptBuf = 64 << 10
 
 // maxLine caps one message (a result of up to the emulator's body limit
