@@ -19,6 +19,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -55,12 +57,12 @@ type ErrorInfo struct {
 // Job is one run of a function.
 type Job struct {
 	ID      int64
-	Name    string // the function's name
-	Key     string // changes whenever the function's code does
-	File    string // absolute path of the function's file
-	Root    string // File, or the folder whose modules are the function's (a functions folder)
-	Display string // the file as errors name it, e.g. helloWorld.js
-	Event   json.RawMessage
+	Name    string          // the function's name
+	Key     string          // changes whenever the function's code does
+	File    string          // absolute path of the function's file
+	Root    string          // File, or the folder whose modules are the function's (a functions folder)
+	Display string          // the file as errors name it, e.g. helloWorld.js
+	Event   json.RawMessage // valid JSON, as json.Marshal gives it
 	Log     func(LogLine)
 }
 
@@ -84,13 +86,18 @@ type Pool struct {
 	idle     []*worker // most recently used last
 	total    int       // started or starting
 	starting int
-	waiters  []chan *worker
+	waiters  []*waiter
 	closed   bool
 	all      map[*worker]struct{}
 	done     chan struct{}
 	bg       sync.WaitGroup
-	startErr error     // the last start failure, for waiters
-	lastPut  time.Time // when a worker last freed up
+	startErr error // the last start failure, for waiters
+	// lastMove is when a worker last freed up or took an idle one's job:
+	// workers that have done neither for growDelay are stuck. Taking
+	// counts so that the first calls after a quiet spell, served by the
+	// warm workers in a moment, do not look stuck and start more.
+	lastMove time.Time
+	spareCap int // Warm plus one per core
 }
 
 // New checks that cfg.Node runs and starts the warm workers in the
@@ -107,7 +114,8 @@ func New(cfg Config) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{cfg: cfg, dir: dir, script: filepath.Join(dir, "bootstrap.js"), all: map[*worker]struct{}{}, done: make(chan struct{})}
+	p := &Pool{cfg: cfg, dir: dir, script: filepath.Join(dir, "bootstrap.js"), all: map[*worker]struct{}{}, done: make(chan struct{}),
+		spareCap: cfg.Warm + runtime.NumCPU()}
 	if err := os.WriteFile(p.script, bootstrap, 0o600); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -141,9 +149,9 @@ func (p *Pool) spawnLocked() {
 			p.startErr = err
 			// Wake one waiter so that it sees the failure.
 			if len(p.waiters) > 0 {
-				ch := p.waiters[0]
+				wt := p.waiters[0]
 				p.waiters = p.waiters[1:]
-				close(ch)
+				close(wt.ch)
 			}
 			p.mu.Unlock()
 			return
@@ -165,19 +173,30 @@ func (p *Pool) spawnLocked() {
 // crowd of new processes.
 const maxStarting = 2
 
-// get returns an idle worker. When none is idle it waits for one to free
-// up, and starts a new one (within MaxWorkers) only when no worker has
-// freed up for growDelay: short jobs then share a few processes, which serve a burst
-// faster than many processes on few cores, while jobs that wait (timers,
-// calls to other functions) still get a process each.
-func (p *Pool) get(ctx context.Context, name string) (*worker, error) {
+// waiter is a job waiting for a worker. The job that frees a worker
+// writes the waiter's run line to it at once and then hands it over, so
+// that the worker does not idle while the waiter wakes up.
+type waiter struct {
+	ch   chan *worker // gets the worker, with sent set; closed when none comes
+	line []byte
+	log  func(LogLine)
+}
+
+// get returns a worker: an idle one, to which the caller sends the job,
+// or, with sent set, one to which line has been sent for it. When none is
+// idle it waits for one to free up, and starts a new one (within
+// MaxWorkers) only when no worker has freed up for growDelay: short jobs
+// then share a few processes, which serve a burst faster than many
+// processes on few cores, while jobs that wait (timers, calls to other
+// functions) still get a process each.
+func (p *Pool) get(ctx context.Context, name string, line []byte, log func(LogLine)) (*worker, error) {
 	for {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
 			return nil, errClosed
 		}
-		if n := len(p.idle); n > 0 {
+		if len(p.idle) > 0 {
 			i := p.pickLocked(name)
 			w := p.idle[i]
 			p.idle = append(p.idle[:i], p.idle[i+1:]...)
@@ -188,20 +207,23 @@ func (p *Pool) get(ctx context.Context, name string) (*worker, error) {
 				continue
 			default:
 			}
-			// Keep the warm ones warm.
-			if len(p.idle)+p.starting < p.cfg.Warm && p.total < p.cfg.MaxWorkers {
+			p.lastMove = time.Now()
+			// Keep the warm ones warm, up to spareCap workers in all:
+			// beyond about one per core, more processes only slow short
+			// jobs down, and the pool grows for stuck ones in wait.
+			if len(p.idle)+p.starting < p.cfg.Warm && p.total < min(p.spareCap, p.cfg.MaxWorkers) {
 				p.spawnLocked()
 			}
 			p.mu.Unlock()
 			return w, nil
 		}
-		ch := make(chan *worker, 1)
-		p.waiters = append(p.waiters, ch)
+		wt := &waiter{ch: make(chan *worker, 1), line: line, log: log}
+		p.waiters = append(p.waiters, wt)
 		if p.total < p.cfg.Warm || p.total == 0 {
 			p.growLocked()
 		}
 		p.mu.Unlock()
-		w, err, again := p.wait(ctx, ch)
+		w, err, again := p.wait(ctx, wt)
 		if !again {
 			return w, err
 		}
@@ -235,14 +257,14 @@ func (p *Pool) pickLocked(name string) int {
 // is started for it.
 const growDelay = 10 * time.Millisecond
 
-// wait waits on ch for a worker, growing the pool while the workers are
+// wait waits for a worker, growing the pool while the workers are
 // stuck; again says that a start failed and get should look again.
-func (p *Pool) wait(ctx context.Context, ch chan *worker) (*worker, error, bool) {
+func (p *Pool) wait(ctx context.Context, wt *waiter) (*worker, error, bool) {
 	t := time.NewTimer(growDelay)
 	defer t.Stop()
 	for {
 		select {
-		case w, ok := <-ch:
+		case w, ok := <-wt.ch:
 			if ok && w != nil {
 				return w, nil, false
 			}
@@ -261,7 +283,7 @@ func (p *Pool) wait(ctx context.Context, ch chan *worker) (*worker, error, bool)
 		case <-t.C:
 			p.mu.Lock()
 			// Grow only when the workers are stuck: none freed up lately.
-			if since := time.Since(p.lastPut); since >= growDelay {
+			if since := time.Since(p.lastMove); since >= growDelay {
 				p.growLocked()
 				t.Reset(growDelay)
 			} else {
@@ -270,20 +292,26 @@ func (p *Pool) wait(ctx context.Context, ch chan *worker) (*worker, error, bool)
 			p.mu.Unlock()
 		case <-ctx.Done():
 			p.mu.Lock()
+			queued := false
 			for i, c := range p.waiters {
-				if c == ch {
+				if c == wt {
 					p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+					queued = true
 					break
 				}
 			}
 			p.mu.Unlock()
-			// A worker may have been handed over meanwhile.
-			select {
-			case w, ok := <-ch:
-				if ok && w != nil {
-					p.put(w)
+			if !queued {
+				// Taken off the queue meanwhile: a worker is on its way,
+				// or the channel closes. One running this job goes as
+				// at a deadline.
+				if w, ok := <-wt.ch; ok && w != nil {
+					if w.sent {
+						p.discard(w)
+					} else {
+						p.put(w)
+					}
 				}
-			default:
 			}
 			return nil, ctx.Err(), false
 		}
@@ -299,24 +327,34 @@ func (p *Pool) growLocked() {
 
 var errClosed = errors.New("the emulator is closing")
 
-// put hands a healthy worker to the first waiter, or makes it idle.
+// put hands a healthy worker to the first waiter, its job sent, or makes
+// it idle.
 func (p *Pool) put(w *worker) {
 	w.setLog(nil)
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed {
+		p.mu.Unlock()
 		go w.stop()
 		return
 	}
-	p.lastPut = time.Now()
-	if len(p.waiters) > 0 {
-		ch := p.waiters[0]
-		p.waiters = p.waiters[1:]
-		ch <- w
+	now := time.Now()
+	p.lastMove = now
+	if len(p.waiters) == 0 {
+		w.idleAt = now
+		p.idle = append(p.idle, w)
+		p.mu.Unlock()
 		return
 	}
-	w.idleAt = time.Now()
-	p.idle = append(p.idle, w)
+	wt := p.waiters[0]
+	p.waiters = p.waiters[1:]
+	p.mu.Unlock()
+	// A long line the waiter sends itself, not to hold this job's answer.
+	if len(wt.line) <= maxKeptBuf {
+		w.setLog(wt.log)
+		_, w.sendErr = w.in.Write(wt.line)
+		w.sent = true
+	}
+	wt.ch <- w
 }
 
 // discard forgets a worker that is dead or being killed, and starts a
@@ -378,15 +416,24 @@ func (p *Pool) Workers() int {
 // Run runs job on a worker and returns how it ended. When ctx ends first
 // the worker is killed and replaced, and Run returns ctx's error.
 func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
-	w, err := p.get(ctx, job.Name)
+	buf := lineBufs.Get().(*[]byte)
+	line := runLine((*buf)[:0], &job)
+	w, err := p.get(ctx, job.Name, line, job.Log)
+	if err == nil && !w.sent {
+		w.setLog(job.Log)
+		_, w.sendErr = w.in.Write(line)
+	}
+	if cap(line) <= maxKeptBuf {
+		*buf = line[:0]
+		lineBufs.Put(buf)
+	}
 	if err != nil {
 		return nil, err
 	}
+	sendErr := w.sendErr
+	w.sent, w.sendErr = false, nil
 	w.last = job.Name // the worker is this job's alone until put back
-	w.setLog(job.Log)
-	err = w.send(runMessage{T: "run", ID: job.ID, Name: job.Name, Key: job.Key, File: job.File,
-		Root: job.Root, Display: job.Display, Event: job.Event})
-	if err != nil {
+	if sendErr != nil {
 		p.discard(w)
 		return p.crashed(w), nil
 	}
@@ -419,16 +466,38 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 	return res, nil
 }
 
-// runMessage sends a job to a worker.
-type runMessage struct {
-	T       string          `json:"t"`
-	ID      int64           `json:"id"`
-	Name    string          `json:"name"`
-	Key     string          `json:"key"`
-	File    string          `json:"file"`
-	Root    string          `json:"root"`
-	Display string          `json:"display"`
-	Event   json.RawMessage `json:"event"`
+// lineBufs holds buffers for run lines.
+var lineBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// runLine appends the line that sends job to a worker,
+// {"t":"run","id":..,"name":..,"key":..,"file":..,"root":..,"display":..,"event":..},
+// written by hand: json.Marshal would check and copy the event once more.
+func runLine(b []byte, job *Job) []byte {
+	b = append(b, `{"t":"run","id":`...)
+	b = strconv.AppendInt(b, job.ID, 10)
+	for _, f := range [...]struct{ k, v string }{{"name", job.Name}, {"key", job.Key},
+		{"file", job.File}, {"root", job.Root}, {"display", job.Display}} {
+		b = append(b, `,"`...)
+		b = append(b, f.k...)
+		b = append(b, `":`...)
+		b = appendString(b, f.v)
+	}
+	b = append(b, `,"event":`...)
+	b = append(b, job.Event...)
+	return append(b, "}\n"...)
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			q, _ := json.Marshal(s) // rare: a string needs escapes or is not ASCII
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // crashed words the end of a worker that died during a job.
@@ -467,8 +536,8 @@ func (p *Pool) Close() {
 	}
 	p.all = map[*worker]struct{}{}
 	p.idle = nil
-	for _, ch := range p.waiters {
-		close(ch)
+	for _, wt := range p.waiters {
+		close(wt.ch)
 	}
 	p.waiters = nil
 	p.mu.Unlock()

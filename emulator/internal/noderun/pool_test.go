@@ -2,9 +2,11 @@ package noderun
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -112,4 +114,100 @@ func TestLookNodeOrder(t *testing.T) {
 	got, err = LookNode(fake) // the option wins over the variable
 	require.NoError(t, err)
 	assert.Equal(t, fake, got)
+}
+
+// The memory a job reports is the worker's resident memory: a job that
+// keeps 64 MB more reports about that much more.
+func TestPoolReportsResidentMemory(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: 1, Warm: 1})
+	small := jsJob(t, p, "small", "exports.main = async () => 1")
+	big := jsJob(t, p, "big", "const keep = []\nexports.main = async () => { keep.push(Buffer.alloc(64 << 20, 1)); return 1 }")
+	res, err := p.Run(context.Background(), small)
+	require.NoError(t, err)
+	before := res.Mem
+	assert.Greater(t, before, int64(10<<20), "Node itself takes tens of MB")
+	res, err = p.Run(context.Background(), big)
+	require.NoError(t, err)
+	assert.InDelta(t, float64(before+64<<20), float64(res.Mem), 32<<20)
+}
+
+// Log lines keep what the function logged, escapes and lone surrogates
+// included.
+func TestPoolLogLinesKeepTheirText(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: 1, Warm: 1})
+	var mu sync.Mutex
+	var got []string
+	j := jsJob(t, p, "logs", `exports.main = async () => {
+  console.log('plain')
+  console.log('tab\there "quoted" back\\slash\nnext line é 😀')
+  console.log('lone \ud800 surrogate')
+  return 1
+}`)
+	j.Log = func(l LogLine) { mu.Lock(); got = append(got, l.Message); mu.Unlock() }
+	_, err := p.Run(context.Background(), j)
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"plain", "tab\there \"quoted\" back\\slash\nnext line é 😀", "lone \ufffd surrogate"}, got)
+}
+
+// A job that waits for the one worker is sent to it by the job that frees
+// it, and runs with its own id and log; a waiting job whose context ends
+// first gives up without harming the worker or the next job.
+func TestPoolHandsTheWorkerToWaitingJobs(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: 1, Warm: 1})
+	slow := jsJob(t, p, "slow", "exports.main = (event, cb) => { console.log('started'); setTimeout(() => cb(null, event.data.n), 300) }")
+	echo := jsJob(t, p, "echo", "exports.main = async (event) => { console.log('job', event.data.n); return event.data.n }")
+
+	first := slow
+	first.ID, first.Event = 1, []byte(`{"data":{"n":1}}`)
+	started := make(chan struct{}, 1)
+	first.Log = func(LogLine) { started <- struct{}{} }
+	done := make(chan *Result, 1)
+	go func() {
+		res, err := p.Run(context.Background(), first)
+		assert.NoError(t, err)
+		done <- res
+	}()
+	select { // first holds the worker
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first job did not start")
+	}
+
+	// This one gives up while it waits.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	gaveUp := echo
+	gaveUp.ID, gaveUp.Event = 2, []byte(`{"data":{"n":2}}`)
+	_, err := p.Run(ctx, gaveUp)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	var mu sync.Mutex
+	logs := map[int64][]string{}
+	var wg sync.WaitGroup
+	for id := int64(3); id <= 5; id++ {
+		j := echo
+		j.ID, j.Event = id, []byte(fmt.Sprintf(`{"data":{"n":%d}}`, id))
+		j.Log = func(l LogLine) { mu.Lock(); logs[id] = append(logs[id], l.Message); mu.Unlock() }
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := p.Run(context.Background(), j)
+			if assert.NoError(t, err) && assert.NotNil(t, res) {
+				assert.Equal(t, strconv.FormatInt(id, 10), string(res.Data))
+			}
+		}()
+	}
+	assert.Equal(t, "1", string((<-done).Data))
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for id := int64(3); id <= 5; id++ {
+		assert.Equal(t, []string{fmt.Sprintf("job %d", id)}, logs[id], "job %d's log", id)
+	}
+	assert.Equal(t, 1, p.Workers())
 }

@@ -33,11 +33,15 @@ type message struct {
 
 // worker is one Node process running the bootstrap script.
 type worker struct {
-	cmd  *exec.Cmd
-	in   *os.File      // fd 3 of the child: jobs go out here
-	out  *os.File      // fd 4 of the child: answers come back here
-	rd   *bufio.Reader // reads out; used by one job at a time
-	dead chan struct{} // closed once the process has exited and its stdout and stderr are read
+	cmd *exec.Cmd
+	in  *os.File      // fd 3 of the child: jobs go out here
+	out *os.File      // fd 4 of the child: answers come back here
+	rd  *bufio.Reader // reads out; used by one job at a time
+	// A job handed over by put: its run line has been written, with
+	// this outcome. Used by the one job that owns the worker.
+	sent    bool
+	sendErr error
+	dead    chan struct{} // closed once the process has exited and its stdout and stderr are read
 	// set before dead closes
 	exitErr error
 	fatal   *message // the last words the bootstrap sent, if any
@@ -181,8 +185,11 @@ func (w *worker) logLine(b []byte) {
 	if err != nil {
 		t = time.Now()
 	}
-	var text string
-	if json.Unmarshal(msg, &text) != nil {
+	// JSON.stringify escapes only as Go's strconv.Unquote reads too, apart
+	// from lone surrogates: those fall back to the JSON decoder, which
+	// the common case then does without.
+	text, err := strconv.Unquote(string(msg))
+	if err != nil && json.Unmarshal(msg, &text) != nil {
 		text = string(msg)
 	}
 	w.log(LogLine{Time: t, Level: string(level), Message: text})
@@ -226,6 +233,10 @@ func (w *worker) readLine() ([]byte, error) {
 		}
 	}
 }
+
+// maxKeptBuf bounds a run line buffer kept for reuse, and a line that put
+// writes for a waiting job.
+const maxKeptBuf = 64 << 10
 
 // maxLine caps one message (a result of up to the emulator's body limit
 // and then some).
@@ -311,17 +322,4 @@ func (w *worker) why() string {
 		return "the Node process ended: " + w.exitErr.Error()
 	}
 	return "the Node process ended"
-}
-
-func (w *worker) send(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	buf.Grow(len(b) + 1)
-	buf.Write(b)
-	buf.WriteByte('\n')
-	_, err = w.in.Write(buf.Bytes())
-	return err
 }
