@@ -137,15 +137,28 @@ func TestJSAsyncUndefinedRunsToTheDeadline(t *testing.T) {
 	srv, c := jsSetup(t, map[string]string{
 		"undef": "exports.main = async function () { console.log('started') }",
 		"ok":    "exports.main = async () => 'still here'",
-	}, emulator.WithSyncTimeout(300*time.Millisecond))
+	}, emulator.WithSyncTimeout(time.Second))
 	got := call(t, c, "undef", nil)
 	assert.Contains(t, got, `"type":"TimeoutError"`)
-	assert.Contains(t, got, "function timed out after 300 ms")
+	assert.Contains(t, got, "function timed out after 1000 ms")
 	j := lastJob(t, srv, "undef")
 	assert.Equal(t, emulator.StatusDeadlineExceeded, j.Status)
 	require.Len(t, j.Log, 1)
 	assert.Contains(t, j.Log[0], "INFO started")
 	assert.Equal(t, `{"code":0,"data":"still here","error":{}}`, call(t, c, "ok", nil))
+}
+
+func TestJSLogBeforeABusyLoopIsKept(t *testing.T) {
+	t.Parallel()
+	srv, c := jsSetup(t, map[string]string{
+		"spin": "exports.main = function () { console.log('about to spin'); for (;;) {} }",
+	}, emulator.WithSyncTimeout(500*time.Millisecond))
+	got := call(t, c, "spin", nil)
+	assert.Contains(t, got, "function timed out after 500 ms")
+	j := lastJob(t, srv, "spin")
+	assert.Equal(t, emulator.StatusDeadlineExceeded, j.Status)
+	require.Len(t, j.Log, 1, "the line logged before the loop is in the killed job's log")
+	assert.Contains(t, j.Log[0], "INFO about to spin")
 }
 
 func TestJSPendingTimerHoldsTheAnswer(t *testing.T) {

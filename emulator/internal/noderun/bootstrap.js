@@ -26,7 +26,6 @@ function send (msg) {
   const line = stringify(msg) + '\n'
   const out = pending + line
   pending = ''
-  if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
   sendLine(out)
 }
 
@@ -42,23 +41,17 @@ function sendLine (line) {
   }
 }
 
-// Log lines are gathered and sent with the answer, in one write, or after
-// logDelay for a job that runs on; the flush timer is unref'd so that it
-// never holds a job open.
+// Log lines leave at once, each in one write: a function may loop, run out
+// of memory or be killed at its deadline right after logging, and its log
+// must still hold what it wrote. (pending only gathers the lines that an
+// answer or a last word carries in the same write.)
 let pending = ''
-let flushTimer = null
-const logDelay = 20
 function log (level, text) {
   // "L <time> <LEVEL> <message as a JSON string>": cheap to read in Go.
   pending += `L ${new Date().toISOString()} ${level} ${stringify(text)}\n`
-  if (pending.length > 1 << 16) return flushLogs()
-  if (!flushTimer) {
-    flushTimer = setTimeout(flushLogs, logDelay)
-    flushTimer.unref()
-  }
+  flushLogs()
 }
 function flushLogs () {
-  if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
   if (pending === '') return
   const out = pending
   pending = ''
@@ -347,8 +340,7 @@ process.on('beforeExit', () => {
     // "D <id> <mem> 0 <data as JSON>": the data spliced in as stringified.
     const out = pending + `D ${job.id} ${mem} 0 ${r.raw}\n`
     pending = ''
-    if (flushTimer) { clearTimeout(flushTimer); flushTimer = null }
-    sendLine(out)
+      sendLine(out)
   } else {
     send({ t: 'done', id: job.id, mem, code: r.code, error: r.error }) // a failure is rare: plain JSON
   }
