@@ -424,7 +424,12 @@ func TestJSOutOfMemory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Code)
 	assert.Equal(t, "out of memory: the function used more than 32 MB", res.Error.Message)
-	assert.Equal(t, emulator.StatusExecutionFailed, lastJob(t, srv, "hog").Status)
+	j := lastJob(t, srv, "hog")
+	assert.Equal(t, emulator.StatusExecutionFailed, j.Status)
+	for _, line := range j.Log {
+		assert.NotContains(t, line, "FATAL ERROR", "V8's own report stays out of the job's log")
+		assert.NotContains(t, line, "node::", "so does its native stack")
+	}
 	assert.Equal(t, `{"code":0,"data":"fine","error":{}}`, call(t, c, "ok", nil))
 }
 

@@ -247,12 +247,18 @@ const maxLine = 64 << 20
 func (w *worker) readOutput(r io.Reader, level string) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), 1<<20)
+	oom := false
 	for sc.Scan() {
 		line := sc.Text()
+		if oom {
+			continue // V8's report and native stack: the job's error says it
+		}
 		if strings.Contains(line, "JavaScript heap out of memory") || strings.Contains(line, "Reached heap limit") {
+			oom = true
 			w.mu.Lock()
 			w.oom = true
 			w.mu.Unlock()
+			continue
 		}
 		if strings.TrimSpace(line) != "" {
 			w.log(LogLine{Level: level, Message: line})
