@@ -199,8 +199,11 @@ func readCapped(r io.Reader, contentLength, limit int64, truncate bool) ([]byte,
 	next := int64(512)
 	if contentLength >= 0 && contentLength <= limit {
 		// One byte more than announced, so that the end is seen in the
-		// same buffer. A body longer than announced reads on below.
-		buf, err := fill(r, make([]byte, contentLength+1))
+		// same buffer. A body longer than announced reads on below. The
+		// announcement is trusted only up to trustedLength before bytes
+		// arrive: a server announcing 64 MiB and sending little must not
+		// cost 64 MiB per call.
+		buf, err := fill(r, make([]byte, min(contentLength, trustedLength)+1))
 		if err != nil || int64(len(buf)) > limit {
 			return capped(buf, err, limit)
 		}
@@ -224,6 +227,9 @@ func readCapped(r io.Reader, contentLength, limit int64, truncate bool) ([]byte,
 		next += next / 2
 	}
 }
+
+// trustedLength is the most readCapped allocates on a Content-Length alone.
+const trustedLength = 4 << 20
 
 // fill reads into buf until it is full or r fails, and returns what was
 // read. A full buf comes back with a nil error, even at the end of r.

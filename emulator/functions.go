@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/mincloud-go/baas/function"
@@ -40,8 +39,8 @@ func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
 	if !s.readObject(w, r, &c, false) {
 		return
 	}
-	if c.Name == nil || *c.Name == "" || strings.Contains(*c.Name, "/") {
-		writeError(w, http.StatusBadRequest, "name is required and may not contain /.")
+	if c.Name == nil || checkName(*c.Name) != nil {
+		writeError(w, http.StatusBadRequest, "name is required and may not contain / or \\.")
 		return
 	}
 	now := time.Now()

@@ -166,12 +166,12 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 	}
 }
 
-// cannotRun stands in for a function created over the Open API: the
-// emulator runs Go handlers, not the JavaScript it was given.
+// cannotRun stands in for a function created over the Open API without
+// function_code: there is nothing to run until an update gives it code.
 func cannotRun(name string) function.Handler {
 	return func(context.Context, *function.Event) (any, error) {
 		return nil, &function.Error{Type: "Error", Message: fmt.Sprintf(
-			"the emulator cannot run %s: it was created with code over the Open API, and the emulator runs only functions registered in Go", name)}
+			"function %s has no code: give it function_code (mincloud deploy %s, or PATCH the function over the Open API)", name, name)}
 	}
 }
 

@@ -84,6 +84,9 @@ type job struct {
 	h     function.Handler
 	srv   *Server
 	logh  logHandler // the job's log, kept here to save an allocation per job
+
+	logBytes int  // the bytes of rec.Log
+	logCut   bool // rec.Log stopped at maxLogBytes
 }
 
 func (j *job) snapshot() Job {
@@ -126,9 +129,28 @@ func (j *job) finish(status string, res *baas.Result) bool {
 	return true
 }
 
+// logTimeFormat is the time of a log line, as the platform prints it
+// (2017-07-05T05:13:35.920Z).
+const logTimeFormat = "2006-01-02T15:04:05.000Z"
+
+// maxLogBytes caps the log one job record keeps: a function logging in a
+// loop for its 300 s would otherwise hold gigabytes in a record that lives
+// until 10,000 newer jobs replace it.
+const maxLogBytes = 1 << 20
+
 func (j *job) appendLog(line string) {
 	j.mu.Lock()
-	j.rec.Log = append(j.rec.Log, line)
+	switch {
+	case !j.rec.FinishedAt.IsZero():
+		// The job has ended (a handler running past its deadline): its
+		// record is final.
+	case j.logBytes+len(line) <= maxLogBytes:
+		j.logBytes += len(line)
+		j.rec.Log = append(j.rec.Log, line)
+	case !j.logCut:
+		j.logCut = true
+		j.rec.Log = append(j.rec.Log, fmt.Sprintf("%s WARN log truncated: the job logged more than %d bytes", time.Now().UTC().Format(logTimeFormat), maxLogBytes))
+	}
 	j.mu.Unlock()
 	if w := j.srv.cfg.logOutput; w != nil {
 		fmt.Fprintf(w, "[%s #%d] %s\n", j.rec.Function, j.rec.ID, line)
@@ -267,7 +289,7 @@ func (h *logHandler) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
-	b.WriteString(r.Time.UTC().Format("2006-01-02T15:04:05.000Z"))
+	b.WriteString(r.Time.UTC().Format(logTimeFormat))
 	b.WriteByte(' ')
 	b.WriteString(r.Level.String())
 	b.WriteByte(' ')

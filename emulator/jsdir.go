@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/mincloud-go/baas/internal/fnroot"
 )
 
 // LoadDir registers every function in dir, laid out as the hosted CLI
@@ -71,32 +72,19 @@ func scanDir(dir string) (map[string]dirFunc, error) {
 		io.WriteString(shared, fingerprint(p))
 	}
 	common := fmt.Sprintf("%x", shared.Sum(nil))
-	found := map[string]dirFunc{}
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") || name == "node_modules" {
-			continue
+	fns, err := fnroot.List(abs)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: cannot read the functions folder: %w", err)
+	}
+	found := make(map[string]dirFunc, len(fns))
+	for _, f := range fns {
+		jf := jsFunc{name: f.Name, file: f.File, root: abs, display: f.Name + ".js"}
+		sum := common
+		if f.Dir {
+			jf.display = f.Name + "/index.js"
+			sum = fingerprint(filepath.Dir(f.File)) + common
 		}
-		p := filepath.Join(abs, name)
-		if e.IsDir() {
-			index := filepath.Join(p, "index.js")
-			if st, err := os.Stat(index); err != nil || st.IsDir() {
-				continue
-			}
-			found[name] = dirFunc{jsFunc: jsFunc{name: name, file: index, root: abs, display: name + "/index.js"}, sum: fingerprint(p) + common}
-			continue
-		}
-		base, ok := strings.CutSuffix(name, ".js")
-		if !ok || base == "" {
-			continue
-		}
-		if _, taken := found[base]; taken {
-			continue
-		}
-		if st, err := os.Stat(filepath.Join(abs, base, "index.js")); err == nil && !st.IsDir() {
-			continue // <name>/index.js wins
-		}
-		found[base] = dirFunc{jsFunc: jsFunc{name: base, file: p, root: abs, display: name}, sum: common}
+		found[f.Name] = dirFunc{jsFunc: jf, sum: sum}
 	}
 	return found, nil
 }

@@ -140,3 +140,30 @@ func TestRevokeUserToken(t *testing.T) {
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, 401, he.Code)
 }
+
+func TestJobLogIsCapped(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	t.Cleanup(srv.Close)
+	line := strings.Repeat("x", 1000)
+	srv.Register("chatty", func(ctx context.Context, ev *function.Event) (any, error) {
+		for range 5000 { // 5 MB of log
+			function.Logger(ctx).Info(line)
+		}
+		return "done", nil
+	})
+	c, err := srv.Client()
+	require.NoError(t, err)
+	res, err := c.Invoke(context.Background(), "chatty", nil, true)
+	require.NoError(t, err)
+	require.Equal(t, 0, res.Code)
+	jobs := srv.Jobs()
+	require.Len(t, jobs, 1)
+	log := jobs[0].Log
+	size := 0
+	for _, l := range log {
+		size += len(l)
+	}
+	assert.Less(t, size, 1<<20+2000, "a job keeps at most about 1 MiB of log")
+	assert.Contains(t, log[len(log)-1], "WARN log truncated")
+}

@@ -55,7 +55,7 @@ func (s *Service) ReadLog(ctx context.Context, j *Job) (string, error) {
 	}
 	u, err := url.Parse(j.UserLogURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", &baas.HError{Code: baas.CodeBadParameter, Message: "unexpected response: user_log_url is not an http(s) URL: " + j.UserLogURL}
+		return "", &baas.HError{Code: baas.CodeBadParameter, Message: fmt.Sprintf("unexpected response: user_log_url of job %d is not an http(s) URL", j.ID)}
 	}
 	host, _ := url.Parse(hooks.Host(s.c))
 	if host != nil && strings.EqualFold(host.Scheme, u.Scheme) && strings.EqualFold(host.Host, u.Host) {
@@ -69,7 +69,7 @@ func (s *Service) ReadLog(ctx context.Context, j *Job) (string, error) {
 }
 
 // foreignLogTimeout bounds reading a log off the API host, as the client's
-// own Open API calls are bounded.
+// Open API calls are bounded by default.
 const foreignLogTimeout = 30 * time.Second
 
 // readForeignLog GETs a log from a host other than the API's, with no

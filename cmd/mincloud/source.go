@@ -1,20 +1,16 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
-	"syscall"
 
+	"github.com/mincloud-go/baas/internal/fnroot"
 	"github.com/spf13/cobra"
 )
 
 // The functions root holds each function as <root>/NAME.js or
-// <root>/NAME/index.js, as the hosted CLI's does.
+// <root>/NAME/index.js, as the hosted CLI's does; internal/fnroot reads
+// it, as the emulator's serve --functions does.
 
 // checkFunctionName rejects a name that cannot be a file or a URL path
 // segment of its own.
@@ -30,43 +26,25 @@ func checkFunctionName(cmd *cobra.Command, name string) error {
 
 // sourcePath returns the file that holds name's code, or "" when none.
 func (a *app) sourcePath(name string) (string, error) {
-	for _, p := range []string{filepath.Join(a.root, name+".js"), filepath.Join(a.root, name, "index.js")} {
-		st, err := os.Stat(p)
-		if err == nil && st.Mode().IsRegular() {
-			return p, nil
-		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-			return "", failed(err)
-		}
+	f, ok, err := fnroot.Find(a.root, name)
+	if err != nil {
+		return "", failed(err)
 	}
-	return "", nil
+	if !ok {
+		return "", nil
+	}
+	return f.File, nil
 }
 
 // localFunctions lists the functions in the root, by name.
 func (a *app) localFunctions() ([]string, error) {
-	entries, err := os.ReadDir(a.root)
+	fns, err := fnroot.List(a.root)
 	if err != nil {
 		return nil, failed(fmt.Errorf("cannot read the functions root: %w", err))
 	}
-	seen := map[string]bool{}
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") {
-			continue
-		}
-		switch {
-		case e.IsDir():
-			if st, err := os.Stat(filepath.Join(a.root, name, "index.js")); err == nil && st.Mode().IsRegular() {
-				seen[name] = true
-			}
-		case strings.HasSuffix(name, ".js") && e.Type().IsRegular():
-			seen[strings.TrimSuffix(name, ".js")] = true
-		}
+	names := make([]string, len(fns))
+	for i, f := range fns {
+		names[i] = f.Name
 	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	return names, nil
 }

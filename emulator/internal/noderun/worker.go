@@ -70,20 +70,26 @@ func (p *Pool) start() (*worker, error) {
 	cmd.Env = childEnv()
 	cmd.Dir = p.dir
 	cmd.ExtraFiles = []*os.File{inR, outW}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	configure(cmd)
-	if err := cmd.Start(); err != nil {
+	closeAll := func() {
 		inR.Close()
 		inW.Close()
 		outR.Close()
 		outW.Close()
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		closeAll()
+		stdout.Close()
+		return nil, err
+	}
+	configure(cmd)
+	if err := cmd.Start(); err != nil {
+		closeAll() // Start closes the stdout and stderr pipes itself
 		return nil, fmt.Errorf("cannot start %s: %w", p.cfg.Node, err)
 	}
 	inR.Close()
