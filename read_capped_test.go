@@ -52,3 +52,21 @@ func TestReadCapped(t *testing.T) {
 	_, err = readCapped(io.MultiReader(bytes.NewReader(make([]byte, 1000)), iotest.ErrReader(boom)), -1, limit, false)
 	assert.ErrorIs(t, err, boom)
 }
+
+// Past trustedLength the announced length is believed only once that many
+// bytes have come: a short body under a large Content-Length reads as what
+// came, and a long one arrives whole and exact.
+func TestReadCappedBeyondTheTrustedLength(t *testing.T) {
+	t.Parallel()
+	const limit = 64 << 20
+	body := bytes.Repeat([]byte("x"), trustedLength+12345)
+	got, err := readCapped(bytes.NewReader(body), int64(len(body)), limit, false)
+	assert.NoError(t, err)
+	assert.Equal(t, len(body), len(got))
+	assert.True(t, bytes.Equal(body, got))
+
+	got, err = readCapped(strings.NewReader("short"), 48<<20, limit, false)
+	assert.NoError(t, err, "the transport reports a short body; readCapped returns what came")
+	assert.Equal(t, "short", string(got))
+	assert.Less(t, cap(got), trustedLength+2, "no buffer of the announced size for 5 bytes")
+}

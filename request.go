@@ -204,6 +204,13 @@ func readCapped(r io.Reader, contentLength, limit int64, truncate bool) ([]byte,
 		// arrive: a server announcing 64 MiB and sending little must not
 		// cost 64 MiB per call.
 		buf, err := fill(r, make([]byte, min(contentLength, trustedLength)+1))
+		if err == nil && contentLength > trustedLength {
+			// The bytes keep coming as announced: one buffer for the rest.
+			whole := make([]byte, contentLength+1)
+			n := copy(whole, buf)
+			rest, rerr := fill(r, whole[n:])
+			buf, err = whole[:n+len(rest)], rerr
+		}
 		if err != nil || int64(len(buf)) > limit {
 			return capped(buf, err, limit)
 		}
