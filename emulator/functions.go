@@ -125,5 +125,6 @@ func (s *Server) deleteFunction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
 		return
 	}
+	s.dropSource(name)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -156,6 +156,19 @@ func (s *Server) writeSource(name, source string) (jsFunc, error) {
 	return jsFunc{name: name, file: file, root: file, display: name + ".js"}, nil
 }
 
+// dropSource removes the code written for name, when a function is
+// deleted: an emulator that creates and deletes functions for days must not
+// keep their files.
+func (s *Server) dropSource(name string) {
+	s.js.mu.Lock()
+	dir := s.js.sources[name]
+	delete(s.js.sources, name)
+	s.js.mu.Unlock()
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+}
+
 // setJS installs f as the function's handler, with code as its
 // function_code for the Open API.
 func (s *Server) setJS(f jsFunc, code, remark string) {

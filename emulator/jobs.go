@@ -52,8 +52,10 @@ type Job struct {
 	// Result is the function's outcome once the job has ended; nil before,
 	// and for a job that never ran.
 	Result *baas.Result
-	// MemUsage is the memory the process allocated while the handler ran,
-	// in bytes: a rough figure, since jobs share one process.
+	// MemUsage is the memory used, in bytes: for a JavaScript function its
+	// Node worker's resident memory at the end of the job; for a Go handler
+	// what the emulator's process allocated while it ran (a rough figure,
+	// since Go jobs share one process).
 	MemUsage int64
 }
 

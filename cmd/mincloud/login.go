@@ -42,7 +42,7 @@ keeps the secret out of the shell's history. The secret is never printed.`,
 			}
 			c, err := cfg.client()
 			if err != nil {
-				return err
+				return usageErr(cmd, "%v", err) // nothing was sent: a setting the SDK refuses
 			}
 			// A call that needs the access token proves the pair works.
 			if _, err := during(a, "checking the client secret", func() ([]manage.Function, error) {

@@ -67,24 +67,28 @@ func (f *serveFlags) options() []emulator.Option {
 }
 
 // start sets up the running server: the functions of --functions, kept in
-// step with their folder until ctx ends, else the demo functions.
-func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Writer) error {
+// step with their folder until ctx ends, else the demo functions. The
+// channel it returns closes once it has stopped following the folder.
+func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Writer) (<-chan struct{}, error) {
+	done := make(chan struct{})
 	if f.functionsDir == "" {
 		demo.Register(srv)
-		return nil
+		close(done)
+		return done, nil
 	}
 	// Load first, so that a folder that cannot be served fails serve and
 	// the banner lists what is there; then follow the folder.
 	if _, err := srv.LoadDir(f.functionsDir); err != nil {
-		return err
+		return nil, err
 	}
 	go func() {
+		defer close(done)
 		err := srv.WatchDir(ctx, f.functionsDir, func(msg string) { fmt.Fprintf(out, "functions: %s\n", msg) })
 		if err != nil {
 			fmt.Fprintf(out, "functions: no longer following %s: %v\n", f.functionsDir, err)
 		}
 	}()
-	return nil
+	return done, nil
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -115,7 +119,8 @@ variables and the login file are for the commands that call an app.`,
 				return failed(err)
 			}
 			defer srv.Close()
-			if err := f.start(cmd.Context(), srv, a.stdout); err != nil {
+			following, err := f.start(cmd.Context(), srv, a.stdout)
+			if err != nil {
 				return failed(err)
 			}
 			fmt.Fprintf(a.stdout, "MinCloud emulator listening on %s\nclient id: %s\n", srv.URL, srv.ClientID)
@@ -130,6 +135,7 @@ variables and the login file are for the commands that call an app.`,
 			}
 			fmt.Fprintf(a.stdout, "try: mincloud --host %s --client-id %s invoke %s\n", srv.URL, srv.ClientID, try)
 			<-cmd.Context().Done()
+			<-following // ends with the context: nothing reloads into a closing server
 			srv.Close()
 			fmt.Fprintln(a.stdout, "stopped")
 			return nil

@@ -19,28 +19,35 @@ import (
 )
 
 func main() {
+	if err := run(); err != nil {
+		log.Fatal(err) // after run's deferred Close has stopped the Node workers
+	}
+}
+
+func run() error {
 	dir, err := functionsDir()
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	srv := emulator.New()
 	defer srv.Close()
 	if _, err := srv.LoadDir(dir); err != nil {
-		log.Fatal(err) // e.g. Node.js is not installed
+		return err // e.g. Node.js is not installed
 	}
 	c, err := srv.Client()
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	res, err := c.Invoke(context.Background(), "callHelloWorld", nil, true)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	out, err := json.Marshal(res)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println(string(out))
+	return nil
 }
 
 // functionsDir finds the functions folder whether the program runs from

@@ -1,8 +1,9 @@
 'use strict'
 // The emulator's Node worker: it runs one cloud function job at a time.
-// Jobs arrive as JSON lines on fd 3; answers, log lines and fatal reports
-// leave as JSON lines on fd 4, written synchronously so that they keep their
-// order and still go out from an 'exit' handler. The function's own stdout
+// Jobs arrive as lines on fd 3; answers, log lines and fatal reports leave
+// as lines on fd 4 ("L ..." a log line, "D ..." a success, else JSON),
+// written synchronously so that they keep their order and still go out
+// from an 'exit' handler. The function's own stdout
 // and stderr are turned into log lines of the running job.
 const fs = require('fs')
 const net = require('net')
@@ -18,15 +19,12 @@ const inspect = util.inspect
 const parse = JSON.parse
 
 const OUT = 4
-let init = null // {url, clientId, callerHeader, callerKey, syncTimeoutMs, memoryLimitMB}
+let init = null // {url, clientId, callerHeader, callerKey, syncTimeoutMs}
 let current = null // the running job: {id, answered, result, env}
 let exiting = false
 
 function send (msg) {
-  const line = stringify(msg) + '\n'
-  const out = pending + line
-  pending = ''
-  sendLine(out)
+  sendLine(stringify(msg) + '\n')
 }
 
 function sendLine (line) {
@@ -43,19 +41,10 @@ function sendLine (line) {
 
 // Log lines leave at once, each in one write: a function may loop, run out
 // of memory or be killed at its deadline right after logging, and its log
-// must still hold what it wrote. (pending only gathers the lines that an
-// answer or a last word carries in the same write.)
-let pending = ''
+// must still hold what it wrote.
 function log (level, text) {
   // "L <time> <LEVEL> <message as a JSON string>": cheap to read in Go.
-  pending += `L ${new Date().toISOString()} ${level} ${stringify(text)}\n`
-  flushLogs()
-}
-function flushLogs () {
-  if (pending === '') return
-  const out = pending
-  pending = ''
-  sendLine(out)
+  sendLine(`L ${new Date().toISOString()} ${level} ${stringify(text)}\n`)
 }
 
 // console.* become job log lines, formatted as util.format formats them.
@@ -336,11 +325,9 @@ process.on('beforeExit', () => {
   const mem = rss()
   const r = job.result
   if (r.code === 0) {
-    // data is already JSON; spliced in to keep it exactly as stringified.
-    // "D <id> <mem> 0 <data as JSON>": the data spliced in as stringified.
-    const out = pending + `D ${job.id} ${mem} 0 ${r.raw}\n`
-    pending = ''
-      sendLine(out)
+    // "D <id> <mem> 0 <data as JSON>": the data spliced in exactly as
+    // stringified.
+    sendLine(`D ${job.id} ${mem} 0 ${r.raw}\n`)
   } else {
     send({ t: 'done', id: job.id, mem, code: r.code, error: r.error }) // a failure is rare: plain JSON
   }

@@ -72,8 +72,6 @@ type Result struct {
 	Data  json.RawMessage // when Code is 0
 	Error *ErrorInfo      // when Code is not 0
 	Mem   int64           // the worker's resident memory, bytes
-	// Crashed is set when the worker died (the job failed with Error).
-	Crashed bool
 }
 
 // Pool is a set of Node workers.
@@ -518,7 +516,7 @@ func (p *Pool) crashed(w *worker) *Result {
 		why = fmt.Sprintf("out of memory: the function used more than %d MB", p.cfg.MemoryLimitMB)
 		typ = "RangeError"
 	}
-	return &Result{Code: 1, Crashed: true, Error: &ErrorInfo{Type: typ, Message: why, Stack: stack}}
+	return &Result{Code: 1, Error: &ErrorInfo{Type: typ, Message: why, Stack: stack}}
 }
 
 // Close stops every worker and waits until they are gone.
