@@ -515,6 +515,9 @@ func TestJSWatchDirReloads(t *testing.T) {
 
 	write(t, filepath.Join(dir, "added.js"), "exports.main = async () => 'new'\n")
 	wait("loaded added")
+
+	write(t, filepath.Join(dir, "broken.js"), "exports.main = async () => {\n  return 'x'))\n}\n")
+	wait("loaded broken, but it does not load: SyntaxError: Unexpected token ')' (broken.js:2)")
 	assert.Equal(t, `{"code":0,"data":"new","error":{}}`, call(t, c, "added", nil))
 
 	require.NoError(t, os.Remove(filepath.Join(dir, "hello.js")))

@@ -7,12 +7,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/mincloud-go/baas/emulator/internal/noderun"
 	"github.com/mincloud-go/baas/internal/fnroot"
 )
 
@@ -40,7 +42,8 @@ func (s *Server) LoadDir(dir string) ([]string, error) {
 // of its files to tell when it changed.
 type dirFunc struct {
 	jsFunc
-	sum string
+	sum string // the function's files and the folder's shared ones
+	own string // the function's own file
 }
 
 // scanDir finds the functions in dir.
@@ -84,7 +87,7 @@ func scanDir(dir string) (map[string]dirFunc, error) {
 			jf.display = f.Name + "/index.js"
 			sum = fingerprint(filepath.Dir(f.File)) + common
 		}
-		found[f.Name] = dirFunc{jsFunc: jf, sum: sum}
+		found[f.Name] = dirFunc{jsFunc: jf, sum: sum, own: fingerprint(f.File)}
 	}
 	return found, nil
 }
@@ -112,6 +115,39 @@ func fingerprint(path string) string {
 		return nil
 	})
 	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// syntaxProblem asks Node to parse file without running it, so that a
+// watcher can say at once that a saved file does not load, instead of at
+// the next call. It returns Node's first line of complaint, or "".
+func (s *Server) syntaxProblem(file string) string {
+	node, err := noderun.LookNode(s.cfg.nodePath)
+	if err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, node, "--check", file).CombinedOutput()
+	if err == nil || ctx.Err() != nil {
+		return ""
+	}
+	// Node prints "<file>:<line>", the code, a caret, then "SyntaxError: ...".
+	var where, what string
+	for _, line := range strings.Split(string(out), "\n") {
+		switch {
+		case where == "" && strings.HasPrefix(line, file+":"):
+			where = filepath.Base(file) + strings.TrimPrefix(line, file)
+		case what == "" && strings.Contains(line, "Error: "):
+			what = strings.TrimSpace(line)
+		}
+	}
+	if what == "" {
+		return strings.TrimSpace(string(out))
+	}
+	if where != "" {
+		return what + " (" + where + ")"
+	}
+	return what
 }
 
 // watchSettle is how long a burst of file events is let settle before
@@ -203,10 +239,20 @@ func (s *Server) resync(dir string, have map[string]dirFunc, report func(string)
 			delete(now, n)
 			continue
 		}
+		verb := "loaded "
 		if known {
-			report("reloaded " + n)
+			verb = "reloaded "
+		}
+		// Parse only a file that changed: a shared file reloads every
+		// function, and a Node process per function would slow each save.
+		problem := ""
+		if !known || old.own != f.own {
+			problem = s.syntaxProblem(f.file)
+		}
+		if problem != "" {
+			report(verb + n + ", but it does not load: " + problem)
 		} else {
-			report("loaded " + n)
+			report(verb + n)
 		}
 	}
 	var gone []string
