@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -21,30 +20,15 @@ import (
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator"
 	"github.com/mincloud-go/baas/function"
+	"github.com/mincloud-go/baas/internal/nodetest"
 	"github.com/mincloud-go/baas/manage"
 )
-
-// needNode skips a test when Node.js is absent, but only outside CI: CI
-// has Node, and there a missing one is a failure.
-func needNode(t testing.TB) {
-	t.Helper()
-	node := os.Getenv("MINCLOUD_NODE")
-	if node == "" {
-		node = "node"
-	}
-	if _, err := exec.LookPath(node); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Node.js is needed for the JavaScript tests and CI is set: %v", err)
-		}
-		t.Skipf("Node.js not found (%v); set CI to make this a failure", err)
-	}
-}
 
 // jsSetup starts an emulator with the JavaScript functions fns (name →
 // source).
 func jsSetup(t *testing.T, fns map[string]string, opts ...emulator.Option) (*emulator.Server, *baas.Client) {
 	t.Helper()
-	needNode(t)
+	nodetest.Need(t)
 	srv, c := setup(t, opts...)
 	for name, src := range fns {
 		require.NoError(t, srv.RegisterJS(name, src))
@@ -435,7 +419,7 @@ func TestJSOutOfMemory(t *testing.T) {
 
 func TestJSRequireRelativeAndBuiltin(t *testing.T) {
 	t.Parallel()
-	needNode(t)
+	nodetest.Need(t)
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "greet", "index.js"), "const path = require('path')\nconst {word} = require('./lib/word')\n"+
 		"exports.main = async (event) => `${word} ${event.data.name} from ${path.basename(__dirname)}`\n")
@@ -466,7 +450,7 @@ func write(t *testing.T, path, text string) {
 
 func TestJSWatchDirReloads(t *testing.T) {
 	t.Parallel()
-	needNode(t)
+	nodetest.Need(t)
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "hello.js"), "exports.main = async () => 'v1'\n")
 	write(t, filepath.Join(dir, "dep", "index.js"), "exports.main = async () => require('./word')\n")
@@ -561,7 +545,7 @@ func TestJSCloseLeavesNoNodeProcess(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
-	needNode(t)
+	nodetest.Need(t)
 	srv := emulator.New(emulator.WithSyncTimeout(5 * time.Second))
 	require.NoError(t, srv.RegisterJS("hello", "exports.main = async () => 'hi'"))
 	require.NoError(t, srv.RegisterJS("stuck", "exports.main = async () => { setInterval(() => {}, 1000) }"))
@@ -628,7 +612,7 @@ func TestJSWithoutNode(t *testing.T) {
 
 func TestJSOpenAPICodeRunsAndDebugAnswers(t *testing.T) {
 	t.Parallel()
-	needNode(t)
+	nodetest.Need(t)
 	srv, _ := setup(t)
 	c, err := srv.Client(baas.WithClientSecret(srv.ClientSecret))
 	require.NoError(t, err)

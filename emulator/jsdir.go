@@ -52,6 +52,10 @@ func scanDir(dir string) (map[string]dirFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	fns, err := fnroot.List(abs)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: cannot read the functions folder: %w", err)
+	}
 	entries, err := os.ReadDir(abs)
 	if err != nil {
 		return nil, fmt.Errorf("emulator: cannot read the functions folder: %w", err)
@@ -60,25 +64,18 @@ func scanDir(dir string) (map[string]dirFunc, error) {
 	// <name>.js, ../shared.js from <name>/index.js), so every function's
 	// fingerprint takes in the folder's top-level files and the subfolders
 	// that are not functions, and its cached modules are the folder's.
+	ownFolder := map[string]bool{}
+	for _, f := range fns {
+		ownFolder[f.Name] = f.Dir
+	}
 	shared := sha256.New()
 	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") || name == "node_modules" {
+		if fnroot.Ignored(e.Name()) || (e.IsDir() && ownFolder[e.Name()]) {
 			continue
 		}
-		p := filepath.Join(abs, name)
-		if e.IsDir() {
-			if st, err := os.Stat(filepath.Join(p, "index.js")); err == nil && !st.IsDir() {
-				continue // a function of its own
-			}
-		}
-		io.WriteString(shared, fingerprint(p))
+		io.WriteString(shared, fingerprint(filepath.Join(abs, e.Name())))
 	}
 	common := fmt.Sprintf("%x", shared.Sum(nil))
-	fns, err := fnroot.List(abs)
-	if err != nil {
-		return nil, fmt.Errorf("emulator: cannot read the functions folder: %w", err)
-	}
 	found := make(map[string]dirFunc, len(fns))
 	for _, f := range fns {
 		jf := jsFunc{name: f.Name, file: f.File, root: abs, display: f.Name + ".js"}
@@ -100,7 +97,7 @@ func fingerprint(path string) string {
 			return nil
 		}
 		if d.IsDir() {
-			if p != path && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
+			if p != path && fnroot.Ignored(d.Name()) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -278,7 +275,7 @@ func watchFolders(w *fsnotify.Watcher, root string) {
 		if err != nil || !d.IsDir() {
 			return nil
 		}
-		if p != root && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
+		if p != root && fnroot.Ignored(d.Name()) {
 			return filepath.SkipDir
 		}
 		w.Add(p)

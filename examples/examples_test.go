@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mincloud-go/baas/internal/nodetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -52,7 +53,7 @@ func TestExamplesRun(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			if d == "js" {
-				needNode(t)
+				nodetest.Need(t)
 			}
 			cmd := exec.Command(filepath.Join(bin, d))
 			// The embedded emulator, whatever this machine's environment says.
@@ -72,15 +73,4 @@ func withoutMinCloud(env []string) []string {
 		}
 	}
 	return out
-}
-
-// needNode skips the JavaScript example when Node.js is absent, but only
-// outside CI, where Node is installed and its absence a failure.
-func needNode(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the js example needs Node.js: %v", err)
-		}
-		t.Skipf("Node.js not found: %v", err)
-	}
 }

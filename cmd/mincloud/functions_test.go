@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mincloud-go/baas/internal/nodetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -58,7 +59,7 @@ func TestRoundTrip(t *testing.T) {
 	assert.Regexp(t, `(?m)^roundTrip\s+first\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`, r.stdout)
 
 	// The template's function runs in Node in the emulator.
-	needNode(t)
+	nodetest.Need(t)
 	r = c.run("invoke", name, `{"a":1}`, "--json")
 	require.Equal(t, 0, r.code, r)
 	var run struct {

@@ -2,26 +2,15 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mincloud-go/baas/internal/nodetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// needNode fails under CI and skips elsewhere when Node.js is missing.
-func needNode(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Node.js is required under CI: %v", err)
-		}
-		t.Skip("Node.js is not installed")
-	}
-}
 
 // waitFor polls serve's output for want; the watcher reports each reload.
 func waitFor(t *testing.T, srv *served, want string) {
@@ -32,7 +21,7 @@ func waitFor(t *testing.T, srv *served, want string) {
 
 func TestServeFunctionsFollowsTheFolder(t *testing.T) {
 	t.Parallel()
-	needNode(t)
+	nodetest.Need(t)
 	dir := t.TempDir()
 	write := func(rel, src string) {
 		t.Helper()

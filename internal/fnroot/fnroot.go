@@ -21,8 +21,9 @@ type Function struct {
 	Dir  bool   // File is NAME/index.js
 }
 
-// skip reports whether an entry of the folder is never a function.
-func skip(name string) bool { return strings.HasPrefix(name, ".") || name == "node_modules" }
+// Ignored reports whether an entry of the folder is never a function nor
+// code of one: dot files and node_modules.
+func Ignored(name string) bool { return strings.HasPrefix(name, ".") || name == "node_modules" }
 
 // Find returns name's function in root, or ok false when root holds none.
 // NAME/index.js wins over NAME.js when both exist.
@@ -52,7 +53,7 @@ func List(root string) ([]Function, error) {
 	var out []Function
 	for _, e := range entries {
 		name, ok := e.Name(), false
-		if skip(name) {
+		if Ignored(name) {
 			continue
 		}
 		if e.IsDir() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator"
+	"github.com/mincloud-go/baas/internal/nodetest"
 )
 
 // The JavaScript benchmarks live here, not beside the emulator's own, so
@@ -25,22 +26,12 @@ const seedHelloWorld = "exports.main = function helloWorld(event, callback) {\n"
 	"  callback(null, `hello ${event.data.name}`)\n" +
 	"}\n"
 
-// needNode skips when Node.js is absent, but only outside CI.
-func needNode(b *testing.B) {
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") != "" {
-			b.Fatalf("Node.js is needed and CI is set: %v", err)
-		}
-		b.Skipf("Node.js not found: %v", err)
-	}
-}
-
 // BenchmarkJSInvoke measures a warm call of the seed page's helloWorld,
 // SDK → emulator → Node worker, beside SDK → a bare Node HTTP server
 // (testdata/bare_server.js) running the same function per request, in the
 // same run; then both again from 64 goroutines for throughput.
 func BenchmarkJSInvoke(b *testing.B) {
-	needNode(b)
+	nodetest.Need(b)
 	bare := startBareServer(b)
 	bareClient, err := baas.New(baas.WithClientID("bench"), baas.WithHost(bare))
 	if err != nil {
@@ -109,7 +100,7 @@ func BenchmarkJSInvoke(b *testing.B) {
 // function in a new emulator (Node's start-up included), beside starting
 // a bare Node process that runs the same function once.
 func BenchmarkJSColdStart(b *testing.B) {
-	needNode(b)
+	nodetest.Need(b)
 	script := "const main = " + strings.TrimPrefix(strings.TrimSpace(seedHelloWorld), "exports.main = ") +
 		"\nmain({data: {name: 'allen'}}, (err, data) => process.stdout.write(JSON.stringify({code: 0, data, error: {}})))\n"
 	b.Run("baseline=node-process", func(b *testing.B) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mincloud-go/baas/internal/nodetest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -73,12 +74,7 @@ func busyWorkerPID(p *Pool) int {
 // A worker stuck in a loop never reads the EOF that tells it the emulator
 // is gone; it must still end when the emulator's process is killed.
 func TestWorkerDiesWithTheEmulator(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Node.js is needed and CI is set: %v", err)
-		}
-		t.Skipf("Node.js not found: %v", err)
-	}
+	nodetest.Need(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), orphanHelperEnv+"=1")
 	out, err := cmd.StdoutPipe()

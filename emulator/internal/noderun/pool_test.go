@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mincloud-go/baas/internal/nodetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,14 +19,7 @@ import (
 // outside CI.
 func newPool(t *testing.T, cfg Config) *Pool {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Node.js is needed and CI is set: %v", err)
-		}
-		t.Skipf("Node.js not found: %v", err)
-	}
-	cfg.Node = node
+	cfg.Node = nodetest.Need(t)
 	p, err := New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
