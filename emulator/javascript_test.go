@@ -315,7 +315,7 @@ func TestJSUnsupportedBaaSAPIsThrow611(t *testing.T) {
 
 func TestJSWorkerKeepsItsOwnJSONAndFormat(t *testing.T) {
 	t.Parallel()
-	_, c := jsSetup(t, map[string]string{
+	srv, c := jsSetup(t, map[string]string{
 		"hijack": "let n = 0\n" +
 			"exports.main = function (event, callback) {\n" +
 			"  const real = JSON.stringify\n" +
@@ -329,6 +329,9 @@ func TestJSWorkerKeepsItsOwnJSONAndFormat(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 0, res.Code, "the worker's own encoding still works")
 		assert.JSONEq(t, fmt.Sprintf(`{"n":%d,"same":%t}`, i, i > 1), string(res.Data))
+		log := lastJob(t, srv, "hijack").Log
+		require.Len(t, log, 1)
+		assert.Contains(t, log[0], fmt.Sprintf("INFO call %d", i), "console keeps the worker's own util.format")
 	}
 }
 
