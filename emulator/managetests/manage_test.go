@@ -1,4 +1,4 @@
-package manage_test
+package managetests_test
 
 import (
 	"bytes"
