@@ -28,6 +28,7 @@ type config struct {
 	asyncTimeout      time.Duration
 	maxJobs           int
 	maxJobRecords     int
+	maxJobRecordBytes int64
 	scheduleWait      time.Duration
 	asyncScheduleWait time.Duration
 	maxBodyBytes      int64
@@ -44,6 +45,7 @@ func defaultConfig() config {
 		asyncTimeout:      DefaultAsyncTimeout,
 		maxJobs:           DefaultMaxJobs,
 		maxJobRecords:     DefaultMaxJobRecords,
+		maxJobRecordBytes: DefaultMaxJobRecordBytes,
 		scheduleWait:      DefaultScheduleWait,
 		asyncScheduleWait: DefaultAsyncScheduleWait,
 		maxBodyBytes:      DefaultMaxBodyBytes,
@@ -77,6 +79,12 @@ func WithMaxJobs(n int) Option { return func(c *config) { c.maxJobs = n } }
 // by default; at least 1): past it the oldest leave [Server.Jobs], the job
 // history and memory, so that an emulator left running stays small.
 func WithMaxJobRecords(n int) Option { return func(c *config) { c.maxJobRecords = n } }
+
+// WithMaxJobRecordBytes sets how many bytes of logs and results the kept
+// job records may hold together (64 MiB by default; at least 1): past it
+// the oldest records go, as past [WithMaxJobRecords]. The newest record is
+// kept even if it alone is larger. A record keeps at most 1 MiB of log.
+func WithMaxJobRecordBytes(n int64) Option { return func(c *config) { c.maxJobRecordBytes = n } }
 
 // WithScheduleWait sets how long a sync job waits for a free slot before
 // it fails with 400 "Cloud function schedule failed" (2 s by default).
