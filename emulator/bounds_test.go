@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"math"
 	"strconv"
 	"testing"
 	"time"
@@ -56,4 +57,37 @@ func TestInnerClientsAreBounded(t *testing.T) {
 	n := len(s.inner)
 	s.mu.Unlock()
 	assert.Equal(t, maxInnerClients, n)
+}
+
+// The records count the bytes of the kept jobs' logs and results, forget
+// the oldest past the cap, keep the newest even alone past it, and stop
+// counting a job once it is forgotten.
+func TestJobRecordsCountBytes(t *testing.T) {
+	r := newJobRecords(100, 1000)
+	jobs := make([]*job, 4)
+	for i := range jobs {
+		jobs[i] = &job{rec: Job{Function: "f"}}
+		r.add(jobs[i])
+	}
+	r.grew(jobs[0], 400)
+	r.grew(jobs[1], 400)
+	n, b := r.usage()
+	assert.Equal(t, 4, n)
+	assert.Equal(t, int64(800), b)
+	r.grew(jobs[2], 400) // 1200: the oldest goes
+	n, b = r.usage()
+	assert.Equal(t, 3, n)
+	assert.Equal(t, int64(800), b)
+	_, ok := r.get(jobs[0].rec.ID)
+	assert.False(t, ok)
+	r.grew(jobs[0], 5000) // forgotten: counts nothing
+	_, b = r.usage()
+	assert.Equal(t, int64(800), b)
+	r.grew(jobs[3], 5000) // alone past the cap: the others go, it stays
+	n, b = r.usage()
+	assert.Equal(t, 1, n)
+	assert.Equal(t, int64(5000), b)
+	page, total := r.pageBetween("f", math.MinInt64, math.MaxInt64, 0, 10)
+	assert.Equal(t, 1, total)
+	assert.Equal(t, []*job{jobs[3]}, page)
 }

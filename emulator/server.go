@@ -20,9 +20,12 @@
 //
 // The platform's limits hold, each an option: 5 s for a sync job and 300 s
 // for an async one, 100 jobs at once, a sync job waiting up to 2 s for a
-// slot. The most recent jobs, 10,000 by default ([WithMaxJobRecords]), are
-// recorded with their status and log ([Server.Jobs]); the emulator can stay
-// up for days without growing.
+// slot. The most recent jobs are recorded with their status, log and
+// result ([Server.Jobs], [Server.WatchJobs]): at most 10,000
+// ([WithMaxJobRecords]) holding at most 64 MiB of logs and results
+// ([WithMaxJobRecordBytes]), so that the emulator can stay up for days
+// without growing. An option's value the emulator cannot use is refused
+// at start, naming the option.
 package emulator
 
 import (
@@ -88,7 +91,9 @@ type fnRecord struct {
 }
 
 // New starts an emulator on a loopback port. It panics if it cannot
-// listen, as httptest.NewServer does.
+// listen, as httptest.NewServer does, or if an option's value is one the
+// emulator cannot use, saying which (as [Listen] returns it): both are
+// mistakes in the test that calls it.
 func New(opts ...Option) *Server {
 	s, err := Listen("127.0.0.1:0", opts...)
 	if err != nil {
@@ -97,7 +102,10 @@ func New(opts ...Option) *Server {
 	return s
 }
 
-// Listen starts an emulator on addr, e.g. "127.0.0.1:8080".
+// Listen starts an emulator on addr, e.g. "127.0.0.1:8080". It fails,
+// naming the option, if an option's value is one the emulator cannot use
+// (a timeout of 0, a negative size, no job slot or record, a memory limit
+// below [MinMemoryLimitInMB]).
 func Listen(addr string, opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -111,8 +119,9 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if cfg.clientSecret == "" {
 		cfg.clientSecret = randomHex(20)
 	}
-	cfg.maxJobs = max(cfg.maxJobs, 1)
-	cfg.maxJobRecords = max(cfg.maxJobRecords, 1)
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
