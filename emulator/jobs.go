@@ -177,7 +177,7 @@ func (j *job) appendLog(line string) {
 		j.srv.records.grew(j, int64(kept))
 	}
 	if w := j.srv.cfg.logOutput; w != nil {
-		fmt.Fprintf(w, "[%s #%d] %s\n", j.rec.Function, j.rec.ID, line)
+		fmt.Fprintf(w, "[%s #%d] %s\n", j.rec.Function, j.rec.ID, line) // one Write per line
 	}
 }
 

@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -162,7 +163,28 @@ func WithEnv(id, name string) Option {
 
 // WithLogOutput makes every job's log lines also go to w, each prefixed
 // with the function's name and the job id, as a console would show them.
-func WithLogOutput(w io.Writer) Option { return func(c *config) { c.logOutput = w } }
+// The emulator writes w from one goroutine at a time, one whole line per
+// Write, so a plain bytes.Buffer will do.
+func WithLogOutput(w io.Writer) Option {
+	return func(c *config) {
+		if w != nil {
+			w = &lockedWriter{w: w}
+		}
+		c.logOutput = w
+	}
+}
+
+// lockedWriter serialises the jobs' writes: jobs log from many goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
 
 // WithNode sets the node executable that runs JavaScript functions; by
 // default the emulator uses $MINCLOUD_NODE, else node on PATH.

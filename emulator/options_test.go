@@ -1,7 +1,11 @@
 package emulator_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -9,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mincloud-go/baas/emulator"
+	"github.com/mincloud-go/baas/function"
 )
 
 // A value the emulator cannot use is refused at start, naming the option,
@@ -57,4 +62,35 @@ func TestOptionEdgesAreAccepted(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `"hello edge"`, string(res.Data))
 	assert.Len(t, srv.Jobs(), 1, "the newest record stays even past the byte cap")
+}
+
+// WithLogOutput's writer is written by one goroutine at a time, a whole
+// line per write: a plain bytes.Buffer shared by concurrent jobs keeps
+// every line whole (and -race sees no race).
+func TestLogOutputIsWrittenOneLineAtATime(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	srv, c := setup(t, emulator.WithLogOutput(&out))
+	srv.Register("chatty", func(ctx context.Context, ev *function.Event) (any, error) {
+		for i := range 20 {
+			function.Logger(ctx).Info("line", "n", i)
+		}
+		return nil, nil
+	})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Invoke(context.Background(), "chatty", nil, true)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	srv.Close() // no job writes after this
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	require.Len(t, lines, 8*20)
+	for _, l := range lines {
+		assert.Regexp(t, `^\[chatty #\d+\] \S+ INFO line n=\d+$`, l)
+	}
 }
