@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/mincloud-go/baas/function"
 )
@@ -90,4 +91,53 @@ func TestJobRecordsCountBytes(t *testing.T) {
 	page, total := r.pageBetween("f", math.MinInt64, math.MaxInt64, 0, 10)
 	assert.Equal(t, 1, total)
 	assert.Equal(t, []*job{jobs[3]}, page)
+}
+
+// A filtered history scans the records a chunk at a time: every job of the
+// function once, newest first, even as jobs are recorded and forgotten
+// during the scan.
+func TestNewestBetweenScansInChunks(t *testing.T) {
+	r := newJobRecords(2000, math.MaxInt64)
+	for i := range 1200 {
+		name := "f"
+		if i%2 == 1 {
+			name = "g"
+		}
+		r.add(&job{rec: Job{Function: name}})
+	}
+	var ids []int64
+	for j := range r.newestBetween("f", math.MinInt64, math.MaxInt64) {
+		ids = append(ids, j.rec.ID)
+	}
+	require.Len(t, ids, 600)
+	for i := 1; i < len(ids); i++ {
+		require.Less(t, ids[i], ids[i-1], "newest first, each once")
+	}
+
+	// Record 1,000 more while scanning: the oldest 200 go, the new ones
+	// are not yielded.
+	ids = ids[:0]
+	seen := 0
+	for j := range r.newestBetween("f", math.MinInt64, math.MaxInt64) {
+		if seen == 10 {
+			for range 1000 {
+				r.add(&job{rec: Job{Function: "f"}})
+			}
+		}
+		seen++
+		ids = append(ids, j.rec.ID)
+	}
+	assert.Equal(t, 500, len(ids), "600 less the 100 of f forgotten")
+	for i := 1; i < len(ids); i++ {
+		require.Less(t, ids[i], ids[i-1])
+	}
+
+	n := 0
+	for range r.newestBetween("f", math.MinInt64, math.MaxInt64) {
+		n++
+		if n == 3 {
+			break
+		}
+	}
+	assert.Equal(t, 3, n, "the scan stops when asked")
 }

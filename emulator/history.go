@@ -75,8 +75,8 @@ func (f jobFilter) match(j *job) bool {
 // jobHistory serves GET /oserve/v1.3/cloud-function/{name}/job/: newest
 // first, filtered by source, status, service_type and creation time. A
 // page filtered by time only costs a binary search and its own length;
-// the other filters are checked job by job over the time range, on a copy
-// taken from the records, so that no lock is held while they are.
+// the other filters are checked job by job over the time range, a chunk
+// at a time, so that no lock is held while they are.
 func (s *Server) jobHistory(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	q := r.URL.Query()
@@ -107,7 +107,7 @@ func (s *Server) jobHistory(w http.ResponseWriter, r *http.Request) {
 		picked, total = s.records.pageBetween(name, after, before, meta.Offset, meta.Limit)
 	} else {
 		// Count every match for total_count; keep the page's.
-		for _, j := range s.records.allBetween(name, after, before) {
+		for j := range s.records.newestBetween(name, after, before) {
 			if !filter.match(j) {
 				continue
 			}

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"iter"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -137,18 +139,42 @@ func (r *jobRecords) pageBetween(name string, after, before int64, offset, limit
 	return page, span.len()
 }
 
-// allBetween returns every one of the function's jobs created in the
-// seconds [after, before], newest first: a copy of pointers, so that the
-// caller filters them without holding the lock.
-func (r *jobRecords) allBetween(name string, after, before int64) []*job {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	span := r.between(name, after, before)
-	out := make([]*job, span.len())
-	for i := range out {
-		out[i] = span.newest(i)
+// scanChunk is how many jobs newestBetween reads per hold of the lock.
+const scanChunk = 256
+
+// newestBetween yields the function's jobs created in the seconds [after,
+// before], newest first. It holds the lock for at most scanChunk jobs at a
+// time and never while yield runs, so that a filter checking 10,000 jobs
+// neither holds up the jobs being recorded nor copies the history. Jobs
+// recorded during the scan are not yielded; jobs forgotten during it may
+// end it early.
+func (r *jobRecords) newestBetween(name string, after, before int64) iter.Seq[*job] {
+	return func(yield func(*job) bool) {
+		var buf [scanChunk]*job
+		below := int64(math.MaxInt64) // ids increase along a queue
+		for {
+			n := 0
+			r.mu.Lock()
+			if span := r.between(name, after, before); span.len() > 0 {
+				q := span.q
+				hi := min(span.hi, sort.Search(q.len(), func(i int) bool { return q.at(i).rec.ID >= below }))
+				for i := hi - 1; i >= span.lo && n < len(buf); i-- {
+					buf[n] = q.at(i)
+					n++
+				}
+			}
+			r.mu.Unlock()
+			for _, j := range buf[:n] {
+				if !yield(j) {
+					return
+				}
+			}
+			if n < len(buf) {
+				return
+			}
+			below = buf[n-1].rec.ID
+		}
 	}
-	return out
 }
 
 // between finds the run of the function's records created in the seconds
