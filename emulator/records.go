@@ -29,7 +29,6 @@ const DefaultMaxJobRecordBytes = 64 << 20
 type jobRecords struct {
 	maxCount int
 	maxBytes int64
-	now      func() time.Time // time.Now; a test may set it
 
 	mu     sync.Mutex
 	nextID int64
@@ -42,7 +41,7 @@ type jobRecords struct {
 
 func newJobRecords(maxCount int, maxBytes int64) *jobRecords {
 	return &jobRecords{
-		maxCount: maxCount, maxBytes: maxBytes, now: time.Now,
+		maxCount: maxCount, maxBytes: maxBytes,
 		nextID: 1_000_000,
 		byID:   map[int64]*job{}, byFunc: map[string]*jobQueue{},
 	}
@@ -57,7 +56,7 @@ func (r *jobRecords) add(j *job) {
 	defer r.mu.Unlock()
 	r.nextID++
 	j.rec.ID = r.nextID
-	j.rec.CreatedAt = r.now()
+	j.rec.CreatedAt = time.Now()
 	j.kept = true
 	r.all.push(j)
 	r.byID[j.rec.ID] = j
