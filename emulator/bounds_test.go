@@ -1,11 +1,13 @@
 package emulator
 
 import (
+	"math"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/mincloud-go/baas/function"
 )
@@ -56,4 +58,86 @@ func TestInnerClientsAreBounded(t *testing.T) {
 	n := len(s.inner)
 	s.mu.Unlock()
 	assert.Equal(t, maxInnerClients, n)
+}
+
+// The records count the bytes of the kept jobs' logs and results, forget
+// the oldest past the cap, keep the newest even alone past it, and stop
+// counting a job once it is forgotten.
+func TestJobRecordsCountBytes(t *testing.T) {
+	r := newJobRecords(100, 1000)
+	jobs := make([]*job, 4)
+	for i := range jobs {
+		jobs[i] = &job{rec: Job{Function: "f"}}
+		r.add(jobs[i])
+	}
+	r.grew(jobs[0], 400)
+	r.grew(jobs[1], 400)
+	n, b := r.usage()
+	assert.Equal(t, 4, n)
+	assert.Equal(t, int64(800), b)
+	r.grew(jobs[2], 400) // 1200: the oldest goes
+	n, b = r.usage()
+	assert.Equal(t, 3, n)
+	assert.Equal(t, int64(800), b)
+	_, ok := r.get(jobs[0].rec.ID)
+	assert.False(t, ok)
+	r.grew(jobs[0], 5000) // forgotten: counts nothing
+	_, b = r.usage()
+	assert.Equal(t, int64(800), b)
+	r.grew(jobs[3], 5000) // alone past the cap: the others go, it stays
+	n, b = r.usage()
+	assert.Equal(t, 1, n)
+	assert.Equal(t, int64(5000), b)
+	page, total := r.pageBetween("f", math.MinInt64, math.MaxInt64, 0, 10)
+	assert.Equal(t, 1, total)
+	assert.Equal(t, []*job{jobs[3]}, page)
+}
+
+// A filtered history scans the records a chunk at a time: every job of the
+// function once, newest first, even as jobs are recorded and forgotten
+// during the scan.
+func TestNewestBetweenScansInChunks(t *testing.T) {
+	r := newJobRecords(2000, math.MaxInt64)
+	for i := range 1200 {
+		name := "f"
+		if i%2 == 1 {
+			name = "g"
+		}
+		r.add(&job{rec: Job{Function: name}})
+	}
+	var ids []int64
+	for j := range r.newestBetween("f", math.MinInt64, math.MaxInt64) {
+		ids = append(ids, j.rec.ID)
+	}
+	require.Len(t, ids, 600)
+	for i := 1; i < len(ids); i++ {
+		require.Less(t, ids[i], ids[i-1], "newest first, each once")
+	}
+
+	// Record 1,000 more while scanning: the oldest 200 go, the new ones
+	// are not yielded.
+	ids = ids[:0]
+	seen := 0
+	for j := range r.newestBetween("f", math.MinInt64, math.MaxInt64) {
+		if seen == 10 {
+			for range 1000 {
+				r.add(&job{rec: Job{Function: "f"}})
+			}
+		}
+		seen++
+		ids = append(ids, j.rec.ID)
+	}
+	assert.Equal(t, 500, len(ids), "600 less the 100 of f forgotten")
+	for i := 1; i < len(ids); i++ {
+		require.Less(t, ids[i], ids[i-1])
+	}
+
+	n := 0
+	for range r.newestBetween("f", math.MinInt64, math.MaxInt64) {
+		n++
+		if n == 3 {
+			break
+		}
+	}
+	assert.Equal(t, 3, n, "the scan stops when asked")
 }

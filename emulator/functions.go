@@ -65,21 +65,38 @@ func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
 	writeObject(w, http.StatusCreated, obj)
 }
 
-// getFunction serves GET /oserve/v1.3/cloud-function/{name}/.
-func (s *Server) getFunction(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
+// withFunction calls do, when not nil, with the function's record under
+// the lock, and reports whether the function exists: the one lookup of
+// reading, updating, invoking and the history.
+func (s *Server) withFunction(name string, do func(f *fnRecord)) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	f, ok := s.functions[name]
-	var obj fnObject
-	if ok {
-		obj = f.object()
+	if ok && do != nil {
+		do(f)
 	}
-	s.mu.Unlock()
-	if !ok {
+	return ok
+}
+
+// answerFunction answers the function as the API shows it after change
+// (nil to read it), or 404.
+func (s *Server) answerFunction(w http.ResponseWriter, name string, status int, change func(f *fnRecord)) {
+	var obj fnObject
+	if !s.withFunction(name, func(f *fnRecord) {
+		if change != nil {
+			change(f)
+		}
+		obj = f.object()
+	}) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
 		return
 	}
-	writeObject(w, http.StatusOK, obj)
+	writeObject(w, status, obj)
+}
+
+// getFunction serves GET /oserve/v1.3/cloud-function/{name}/.
+func (s *Server) getFunction(w http.ResponseWriter, r *http.Request) {
+	s.answerFunction(w, r.PathValue("name"), http.StatusOK, nil)
 }
 
 // updateFunction serves PATCH /oserve/v1.3/cloud-function/{name}/.
@@ -93,10 +110,7 @@ func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request) {
 	if c.Code != nil {
 		h = s.codeHandler(name, *c.Code) // built outside the lock; it starts nothing until called
 	}
-	s.mu.Lock()
-	f, ok := s.functions[name]
-	var obj fnObject
-	if ok {
+	s.answerFunction(w, name, http.StatusAccepted, func(f *fnRecord) {
 		if c.Code != nil {
 			f.code, f.h = *c.Code, h // new code: no longer the Go handler
 		}
@@ -104,14 +118,7 @@ func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request) {
 			f.remark = *c.Remark
 		}
 		f.updated = time.Now()
-		obj = f.object()
-	}
-	s.mu.Unlock()
-	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
-		return
-	}
-	writeObject(w, http.StatusAccepted, obj)
+	})
 }
 
 // deleteFunction serves DELETE /oserve/v1.3/cloud-function/{name}/.

@@ -74,8 +74,9 @@ func (f jobFilter) match(j *job) bool {
 
 // jobHistory serves GET /oserve/v1.3/cloud-function/{name}/job/: newest
 // first, filtered by source, status, service_type and creation time. A
-// page costs its own length plus a binary search, when filtered by time
-// only; the other filters are checked job by job over the time range.
+// page filtered by time only costs a binary search and its own length;
+// the other filters are checked job by job over the time range, a chunk
+// at a time, so that no lock is held while they are.
 func (s *Server) jobHistory(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	q := r.URL.Query()
@@ -91,31 +92,22 @@ func (s *Server) jobHistory(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	filter := jobFilter{source: q.Get("source"), status: q.Get("status"), serviceType: q.Get("service_type")}
-
-	s.mu.Lock()
-	_, known := s.functions[name]
-	if !known {
-		s.mu.Unlock()
+	if !s.withFunction(name, nil) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
 		return
 	}
-	span := s.records.createdBetween(name, after, before)
+	meta, _, _, ok := s.paginate(r, 0) // reads and checks limit and offset
+	if !ok {
+		writeError(w, http.StatusBadRequest, "limit and offset must be non-negative integers.")
+		return
+	}
 	var picked []*job
-	var meta pageMeta
-	var ok bool
+	total := 0
 	if filter.none() {
-		var from, to int
-		if meta, from, to, ok = s.paginate(r, span.len()); ok {
-			picked = make([]*job, 0, to-from)
-			for i := from; i < to; i++ {
-				picked = append(picked, span.newest(i))
-			}
-		}
-	} else if meta, _, _, ok = s.paginate(r, 0); ok {
+		picked, total = s.records.pageBetween(name, after, before, meta.Offset, meta.Limit)
+	} else {
 		// Count every match for total_count; keep the page's.
-		total := 0
-		for i := 0; i < span.len(); i++ {
-			j := span.newest(i)
+		for j := range s.records.newestBetween(name, after, before) {
 			if !filter.match(j) {
 				continue
 			}
@@ -124,13 +116,8 @@ func (s *Server) jobHistory(w http.ResponseWriter, r *http.Request) {
 			}
 			total++
 		}
-		meta, _, _, _ = s.paginate(r, total)
 	}
-	s.mu.Unlock()
-	if !ok {
-		writeError(w, http.StatusBadRequest, "limit and offset must be non-negative integers.")
-		return
-	}
+	meta, _, _, _ = s.paginate(r, total)
 	logBase := s.URL + pathFunctions + url.PathEscape(name) + "/job/"
 	objects := make([]jobObject, 0, len(picked))
 	for _, jj := range picked {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/function"
 )
 
@@ -107,14 +106,8 @@ func (s *Server) debug(w http.ResponseWriter, r *http.Request) {
 // startJob runs the function: to its end for a sync call, into the queue
 // for an async one.
 func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name string, data json.RawMessage, sync bool, user *function.User, rd render) {
-	s.mu.Lock()
-	f, ok := s.functions[name]
 	var h function.Handler
-	if ok {
-		h = f.h
-	}
-	s.mu.Unlock()
-	if !ok {
+	if !s.withFunction(name, func(f *fnRecord) { h = f.h }) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
 		return
 	}
@@ -141,11 +134,11 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 	}
 	j := s.newJob(name, source, sync, h, ev)
 	if !sync {
-		s.enqueue(j)
+		s.sched.enqueue(j)
 		writeJSON(w, http.StatusOK, asyncAck)
 		return
 	}
-	answer := func(res *baas.Result, early bool) {
+	answer := func(res *Result, early bool) {
 		body, err := rd(j, res)
 		if err != nil { // cannot happen: the handler's data was encoded once already
 			writeError(w, http.StatusInternalServerError, "cannot encode the result")
@@ -161,7 +154,8 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 			http.NewResponseController(w).Flush()
 		}
 	}
-	if !s.runSync(r.Context(), j, answer) {
+	if !s.sched.runSync(r.Context(), func() { j.run(s.cfg.syncTimeout, answer) }) {
+		j.finish(StatusScheduleFailed, nil)
 		writeError(w, http.StatusBadRequest, "Cloud function schedule failed")
 	}
 }

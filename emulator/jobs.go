@@ -51,7 +51,7 @@ type Job struct {
 	Log []string
 	// Result is the function's outcome once the job has ended; nil before,
 	// and for a job that never ran.
-	Result *baas.Result
+	Result *Result
 	// MemUsage is the memory used, in bytes: for a JavaScript function its
 	// Node worker's resident memory at the end of the job; for a Go handler
 	// what the emulator's process allocated while it ran (a rough figure,
@@ -77,6 +77,13 @@ func (j *Job) Done() bool {
 	return true
 }
 
+// withoutLog is the record without its log, for listings and events that
+// do not show it.
+func (j Job) withoutLog() Job {
+	j.Log = nil
+	return j
+}
+
 // job is a Job being run, guarded by its own lock.
 type job struct {
 	mu  sync.Mutex
@@ -89,6 +96,11 @@ type job struct {
 
 	logBytes int  // the bytes of rec.Log
 	logCut   bool // rec.Log stopped at maxLogBytes
+
+	// Guarded by jobRecords.mu, not mu: whether the record is still kept,
+	// and the bytes of log and result it counts against the cap.
+	kept bool
+	size int64
 }
 
 func (j *job) snapshot() Job {
@@ -103,20 +115,20 @@ func (j *job) snapshot() Job {
 func (j *job) summary() Job {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := j.rec
-	out.Log = nil
-	return out
+	return j.rec.withoutLog()
 }
 
 func (j *job) start() {
 	j.mu.Lock()
 	j.rec.Status = StatusExecuting
 	j.rec.StartedAt = time.Now()
+	ev := j.rec.withoutLog()
 	j.mu.Unlock()
+	j.srv.records.watch.send(ev)
 }
 
 // finish ends the job once; later calls change nothing.
-func (j *job) finish(status string, res *baas.Result) bool {
+func (j *job) finish(status string, res *Result) bool {
 	j.mu.Lock()
 	if j.rec.Done() {
 		j.mu.Unlock()
@@ -126,8 +138,11 @@ func (j *job) finish(status string, res *baas.Result) bool {
 	j.rec.FinishedAt = time.Now()
 	j.rec.Result = res
 	j.event, j.h = nil, nil // a record outlives its run: keep only what it shows
+	ev := j.rec.withoutLog()
 	j.mu.Unlock()
-	j.srv.jobEnded()
+	j.srv.records.grew(j, res.size())
+	j.srv.records.watch.send(ev)
+	j.srv.sched.ended()
 	return true
 }
 
@@ -141,6 +156,7 @@ const logTimeFormat = "2006-01-02T15:04:05.000Z"
 const maxLogBytes = 1 << 20
 
 func (j *job) appendLog(line string) {
+	kept := 0
 	j.mu.Lock()
 	switch {
 	case !j.rec.FinishedAt.IsZero():
@@ -149,13 +165,19 @@ func (j *job) appendLog(line string) {
 	case j.logBytes+len(line) <= maxLogBytes:
 		j.logBytes += len(line)
 		j.rec.Log = append(j.rec.Log, line)
+		kept = len(line)
 	case !j.logCut:
 		j.logCut = true
-		j.rec.Log = append(j.rec.Log, fmt.Sprintf("%s WARN log truncated: the job logged more than %d bytes", time.Now().UTC().Format(logTimeFormat), maxLogBytes))
+		cut := fmt.Sprintf("%s WARN log truncated: the job logged more than %d bytes", time.Now().UTC().Format(logTimeFormat), maxLogBytes)
+		j.rec.Log = append(j.rec.Log, cut)
+		kept = len(cut)
 	}
 	j.mu.Unlock()
+	if kept > 0 {
+		j.srv.records.grew(j, int64(kept))
+	}
 	if w := j.srv.cfg.logOutput; w != nil {
-		fmt.Fprintf(w, "[%s #%d] %s\n", j.rec.Function, j.rec.ID, line)
+		fmt.Fprintf(w, "[%s #%d] %s\n", j.rec.Function, j.rec.ID, line) // one Write per line
 	}
 }
 
@@ -165,7 +187,7 @@ func (j *job) appendLog(line string) {
 // and answer is called then, from another goroutine, while the handler
 // runs on; run itself returns only once the handler has. answer, when not
 // nil, is called exactly once, and never after run has returned.
-func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early bool)) {
+func (j *job) run(timeout time.Duration, answer func(res *Result, early bool)) {
 	s := j.srv
 	j.mu.Lock()
 	h, ev := j.h, j.event
@@ -179,7 +201,7 @@ func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early boo
 	ctx = withMemReport(ctx, &mem)
 	j.start()
 
-	conclude := func(status string, res *baas.Result, early bool) {
+	conclude := func(status string, res *Result, early bool) {
 		if j.finish(status, res) && answer != nil {
 			answer(res, early)
 		}
@@ -215,10 +237,6 @@ func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early boo
 	}
 }
 
-func timedOut(limit time.Duration) *baas.Result {
-	return failure("TimeoutError", fmt.Sprintf("function timed out after %d ms", limit.Milliseconds()), "")
-}
-
 // heapAllocs reads the bytes the process has allocated so far.
 func heapAllocs() uint64 {
 	sample := [1]metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
@@ -231,7 +249,7 @@ func heapAllocs() uint64 {
 
 // callHandler runs h and turns what it returns, or its panic, into the
 // platform's result.
-func callHandler(ctx context.Context, h function.Handler, ev *function.Event) (res *baas.Result) {
+func callHandler(ctx context.Context, h function.Handler, ev *function.Event) (res *Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			res = failure("PanicError", fmt.Sprint(p), string(debug.Stack()))
@@ -252,16 +270,7 @@ func callHandler(ctx context.Context, h function.Handler, ev *function.Event) (r
 	if err != nil {
 		return failure("TypeError", "the function's result cannot be encoded as JSON: "+err.Error(), "")
 	}
-	return &baas.Result{Data: data, Error: &baas.FunctionError{}}
-}
-
-// failure is a code-1 result. A missing stack is given the first line a
-// JS stack has, "<type>: <message>".
-func failure(typ, msg, stack string) *baas.Result {
-	if stack == "" {
-		stack = typ + ": " + msg
-	}
-	return &baas.Result{Code: 1, Error: &baas.FunctionError{Message: msg, Type: typ, Stack: stack}}
+	return &Result{Data: data}
 }
 
 // marshal encodes v as JSON.stringify would: no HTML escaping, no newline.

@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -17,7 +19,14 @@ const (
 	DefaultTokenLifetime     = 2 * time.Hour
 )
 
-// An Option configures a [Server].
+// MinMemoryLimitInMB is the least [WithMemoryLimit] accepts: Node 20
+// cannot start its own bootstrap with a heap of 4 MB, and a function needs
+// room beside it.
+const MinMemoryLimitInMB = 16
+
+// An Option configures a [Server]. A value the emulator cannot use is
+// refused by [Listen] with an error naming the option, and by [New] with a
+// panic saying the same, as baas.New refuses its own.
 type Option func(*config)
 
 type config struct {
@@ -28,6 +37,7 @@ type config struct {
 	asyncTimeout      time.Duration
 	maxJobs           int
 	maxJobRecords     int
+	maxJobRecordBytes int64
 	scheduleWait      time.Duration
 	asyncScheduleWait time.Duration
 	maxBodyBytes      int64
@@ -44,6 +54,7 @@ func defaultConfig() config {
 		asyncTimeout:      DefaultAsyncTimeout,
 		maxJobs:           DefaultMaxJobs,
 		maxJobRecords:     DefaultMaxJobRecords,
+		maxJobRecordBytes: DefaultMaxJobRecordBytes,
 		scheduleWait:      DefaultScheduleWait,
 		asyncScheduleWait: DefaultAsyncScheduleWait,
 		maxBodyBytes:      DefaultMaxBodyBytes,
@@ -51,6 +62,36 @@ func defaultConfig() config {
 		miniappID:         1,
 		tokenLifetime:     DefaultTokenLifetime,
 	}
+}
+
+// check refuses values the emulator cannot use, naming the option, so
+// that a mistake fails at start rather than as every call's odd answer
+// (a sync timeout of 0 timed every job out after 0 ms; a body cap of -1
+// answered every call 413).
+func (c *config) check() error {
+	switch {
+	case c.syncTimeout <= 0:
+		return fmt.Errorf("the sync timeout must be positive, not %v (WithSyncTimeout)", c.syncTimeout)
+	case c.asyncTimeout <= 0:
+		return fmt.Errorf("the async timeout must be positive, not %v (WithAsyncTimeout)", c.asyncTimeout)
+	case c.maxJobs < 1:
+		return fmt.Errorf("at least 1 job must be able to run at once, not %d (WithMaxJobs)", c.maxJobs)
+	case c.maxJobRecords < 1:
+		return fmt.Errorf("at least 1 job record must be kept, not %d (WithMaxJobRecords)", c.maxJobRecords)
+	case c.maxJobRecordBytes < 1:
+		return fmt.Errorf("the job records' byte cap must be positive, not %d (WithMaxJobRecordBytes)", c.maxJobRecordBytes)
+	case c.scheduleWait < 0:
+		return fmt.Errorf("the schedule wait must not be negative, not %v (WithScheduleWait)", c.scheduleWait)
+	case c.asyncScheduleWait < 0:
+		return fmt.Errorf("the async schedule wait must not be negative, not %v (WithAsyncScheduleWait)", c.asyncScheduleWait)
+	case c.maxBodyBytes < 1:
+		return fmt.Errorf("the request body cap must be positive, not %d (WithMaxBodyBytes)", c.maxBodyBytes)
+	case c.memoryLimitInMB < MinMemoryLimitInMB:
+		return fmt.Errorf("the memory limit must be at least %d MB, Node's least workable heap, not %d (WithMemoryLimit)", MinMemoryLimitInMB, c.memoryLimitInMB)
+	case c.tokenLifetime < time.Second:
+		return fmt.Errorf("the access token lifetime must be at least 1s, not %v (WithTokenLifetime)", c.tokenLifetime)
+	}
+	return nil
 }
 
 // WithClientID sets the app's client id; the default is a random one.
@@ -64,19 +105,28 @@ func WithClientSecret(secret string) Option { return func(c *config) { c.clientS
 // default; whole seconds, at least 1), so that tests can see a renewal.
 func WithTokenLifetime(d time.Duration) Option { return func(c *config) { c.tokenLifetime = d } }
 
-// WithSyncTimeout sets how long a sync job may run (5 s by default).
+// WithSyncTimeout sets how long a sync job may run (5 s by default; more
+// than 0).
 func WithSyncTimeout(d time.Duration) Option { return func(c *config) { c.syncTimeout = d } }
 
-// WithAsyncTimeout sets how long an async job may run (300 s by default).
+// WithAsyncTimeout sets how long an async job may run (300 s by default;
+// more than 0).
 func WithAsyncTimeout(d time.Duration) Option { return func(c *config) { c.asyncTimeout = d } }
 
-// WithMaxJobs sets how many jobs may run at once (100 by default).
+// WithMaxJobs sets how many jobs may run at once (100 by default; at
+// least 1).
 func WithMaxJobs(n int) Option { return func(c *config) { c.maxJobs = n } }
 
 // WithMaxJobRecords sets how many job records the emulator keeps (10,000
 // by default; at least 1): past it the oldest leave [Server.Jobs], the job
 // history and memory, so that an emulator left running stays small.
 func WithMaxJobRecords(n int) Option { return func(c *config) { c.maxJobRecords = n } }
+
+// WithMaxJobRecordBytes sets how many bytes of logs and results the kept
+// job records may hold together (64 MiB by default; at least 1): past it
+// the oldest records go, as past [WithMaxJobRecords]. The newest record is
+// kept even if it alone is larger. A record keeps at most 1 MiB of log.
+func WithMaxJobRecordBytes(n int64) Option { return func(c *config) { c.maxJobRecordBytes = n } }
 
 // WithScheduleWait sets how long a sync job waits for a free slot before
 // it fails with 400 "Cloud function schedule failed" (2 s by default).
@@ -88,11 +138,12 @@ func WithAsyncScheduleWait(d time.Duration) Option {
 	return func(c *config) { c.asyncScheduleWait = d }
 }
 
-// WithMaxBodyBytes caps a request body; a larger one is answered 413.
+// WithMaxBodyBytes caps a request body (10 MiB by default; at least 1); a
+// larger one is answered 413.
 func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBodyBytes = n } }
 
 // WithMemoryLimit sets the memoryLimitInMB the events carry (128 by
-// default). JavaScript functions are held to it (Node's
+// default; at least [MinMemoryLimitInMB]). JavaScript functions are held to it (Node's
 // --max-old-space-size); Go functions are not.
 func WithMemoryLimit(mb int) Option { return func(c *config) { c.memoryLimitInMB = mb } }
 
@@ -112,7 +163,28 @@ func WithEnv(id, name string) Option {
 
 // WithLogOutput makes every job's log lines also go to w, each prefixed
 // with the function's name and the job id, as a console would show them.
-func WithLogOutput(w io.Writer) Option { return func(c *config) { c.logOutput = w } }
+// The emulator writes w from one goroutine at a time, one whole line per
+// Write, so a plain bytes.Buffer will do.
+func WithLogOutput(w io.Writer) Option {
+	return func(c *config) {
+		if w != nil {
+			w = &lockedWriter{w: w}
+		}
+		c.logOutput = w
+	}
+}
+
+// lockedWriter serialises the jobs' writes: jobs log from many goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
 
 // WithNode sets the node executable that runs JavaScript functions; by
 // default the emulator uses $MINCLOUD_NODE, else node on PATH.

@@ -120,6 +120,85 @@ func TestHeapStaysFlatPastTheRecordCap(t *testing.T) {
 	assert.Less(t, after-before, int64(4<<20), "heap grew from %d to %d bytes", before, after)
 }
 
+// The records are capped by bytes too: each job below keeps 1 MiB of log,
+// so 40 jobs kept past a cap of 8 MiB would hold 32 MiB more. Not
+// parallel: it reads the process's heap.
+func TestHeapStaysFlatPastTheRecordByteCap(t *testing.T) {
+	const capBytes = 8 << 20
+	srv, c := setup(t, emulator.WithMaxJobRecordBytes(capBytes))
+	chunk := strings.Repeat("y", 64<<10)
+	srv.Register("chatty", func(ctx context.Context, ev *function.Event) (any, error) {
+		for range 20 { // past the 1 MiB a record keeps
+			function.Logger(ctx).Info(chunk)
+		}
+		return "done", nil
+	})
+	ctx := context.Background()
+	run := func(n int) {
+		for i := 0; i < n; i++ {
+			_, err := c.Invoke(ctx, "chatty", nil, true)
+			require.NoError(t, err)
+		}
+	}
+	run(12) // past the cap, and the connections warm
+	before := heapInUse()
+	run(40)
+	after := heapInUse()
+	jobs := srv.Jobs()
+	kept := 0
+	for _, j := range jobs {
+		for _, l := range j.Log {
+			kept += len(l)
+		}
+	}
+	assert.LessOrEqual(t, kept, capBytes, "the kept logs fit the cap")
+	assert.GreaterOrEqual(t, kept, capBytes-2<<20, "and fill it: only the oldest went")
+	assert.Less(t, len(jobs), 10, "the byte cap, not the count cap, forgot the rest")
+	assert.Less(t, after-before, int64(4<<20), "heap grew from %d to %d bytes", before, after)
+}
+
+// A watcher sees each job created, started and ended; one that does not
+// read misses events rather than holding the jobs up, and is told how
+// many it missed; stop and Close end the watch.
+func TestWatchJobs(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	srv.Register("hello", hello)
+	events, stop := srv.WatchJobs()
+	_, err := c.Invoke(context.Background(), "hello", nil, true)
+	require.NoError(t, err)
+	var seen []string
+	for range 3 {
+		ev := <-events
+		assert.Equal(t, "hello", ev.Job.Function)
+		assert.Zero(t, ev.Dropped)
+		assert.Nil(t, ev.Job.Log, "events carry no log")
+		seen = append(seen, ev.Job.Status)
+	}
+	assert.Equal(t, []string{emulator.StatusWaiting, emulator.StatusExecuting, emulator.StatusFulfilled}, seen)
+	stop()
+	_, open := <-events
+	assert.False(t, open, "stop closes the channel")
+	stop() // twice is harmless
+
+	slow, _ := srv.WatchJobs()
+	for range 100 { // 300 events, more than the channel holds
+		_, err := c.Invoke(context.Background(), "hello", nil, true)
+		require.NoError(t, err)
+	}
+	n := len(slow)
+	for range n {
+		<-slow
+	}
+	_, err = c.Invoke(context.Background(), "hello", nil, true)
+	require.NoError(t, err)
+	ev := <-slow
+	assert.Equal(t, 300-n, ev.Dropped, "the next event counts the missed ones")
+	srv.Close()
+	for range slow { // drain what is left; Close closes it
+	}
+}
+
 // A revoked user token is refused like a forged one.
 func TestRevokeUserToken(t *testing.T) {
 	t.Parallel()

@@ -20,9 +20,12 @@
 //
 // The platform's limits hold, each an option: 5 s for a sync job and 300 s
 // for an async one, 100 jobs at once, a sync job waiting up to 2 s for a
-// slot. The most recent jobs, 10,000 by default ([WithMaxJobRecords]), are
-// recorded with their status and log ([Server.Jobs]); the emulator can stay
-// up for days without growing.
+// slot. The most recent jobs are recorded with their status, log and
+// result ([Server.Jobs], [Server.WatchJobs]): at most 10,000
+// ([WithMaxJobRecords]) holding at most 64 MiB of logs and results
+// ([WithMaxJobRecordBytes]), so that the emulator can stay up for days
+// without growing. An option's value the emulator cannot use is refused
+// at start, naming the option.
 package emulator
 
 import (
@@ -33,7 +36,6 @@ import (
 	"net/http"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mincloud-go/baas"
@@ -62,29 +64,21 @@ type Server struct {
 	ctx       context.Context // ends when Close starts
 	cancel    context.CancelFunc
 	callerKey string
-	slots     chan struct{}
-	nextID    atomic.Int64
 	closeOnce sync.Once
-
-	// handlers counts the dispatcher and the async jobs' goroutines; sync
-	// jobs run on their request's goroutine, which Close also waits for.
-	handlers sync.WaitGroup
-
-	mu        sync.Mutex
-	functions map[string]*fnRecord
-	users     expiring[function.User]
-	records   *jobRecords
-	pending   int           // jobs not yet ended
-	idle      chan struct{} // closed while pending == 0
-	queue     []*job        // async jobs waiting for a slot
-	queued    chan struct{} // signals the dispatcher
-	inner     map[string]*baas.Client
 	innerHTTP *http.Client
-	oauth     oauthState
-	conns     connTracker
 	served    chan struct{} // closed when Serve has returned
 
-	js jsState // the Node workers of JavaScript functions
+	// Each of these has its own lock.
+	sched   *scheduler  // when jobs run: slots, queue, schedule waits
+	records *jobRecords // the jobs kept for Jobs and the history
+	oauth   oauthState  // the Open API's sessions, codes and tokens
+	conns   connTracker // the open connections, for Close
+	js      jsState     // the Node workers of JavaScript functions
+
+	mu        sync.Mutex // guards the three below
+	functions map[string]*fnRecord
+	users     expiring[function.User]
+	inner     map[string]*baas.Client // by environment id
 }
 
 // fnRecord is a function the emulator knows: registered in Go, or
@@ -97,7 +91,9 @@ type fnRecord struct {
 }
 
 // New starts an emulator on a loopback port. It panics if it cannot
-// listen, as httptest.NewServer does.
+// listen, as httptest.NewServer does, or if an option's value is one the
+// emulator cannot use, saying which (as [Listen] returns it): both are
+// mistakes in the test that calls it.
 func New(opts ...Option) *Server {
 	s, err := Listen("127.0.0.1:0", opts...)
 	if err != nil {
@@ -106,7 +102,10 @@ func New(opts ...Option) *Server {
 	return s
 }
 
-// Listen starts an emulator on addr, e.g. "127.0.0.1:8080".
+// Listen starts an emulator on addr, e.g. "127.0.0.1:8080". It fails,
+// naming the option, if an option's value is one the emulator cannot use
+// (a timeout of 0, a negative size, no job slot or record, a memory limit
+// below [MinMemoryLimitInMB]).
 func Listen(addr string, opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -120,8 +119,9 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if cfg.clientSecret == "" {
 		cfg.clientSecret = randomHex(20)
 	}
-	cfg.maxJobs = max(cfg.maxJobs, 1)
-	cfg.maxJobRecords = max(cfg.maxJobRecords, 1)
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -136,23 +136,21 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		ctx:          ctx,
 		cancel:       cancel,
 		callerKey:    randomHex(16),
-		slots:        make(chan struct{}, cfg.maxJobs),
+		sched:        newScheduler(ctx, cfg.maxJobs, cfg.scheduleWait, cfg.asyncScheduleWait),
+		records:      newJobRecords(cfg.maxJobRecords, cfg.maxJobRecordBytes),
 		functions:    map[string]*fnRecord{},
-		records:      newJobRecords(cfg.maxJobRecords),
 		served:       make(chan struct{}),
-		idle:         make(chan struct{}),
-		queued:       make(chan struct{}, 1),
 		inner:        map[string]*baas.Client{},
 	}
-	close(s.idle)
-	s.nextID.Store(1_000_000)
 	s.innerHTTP = &http.Client{Transport: &callerTransport{key: s.callerKey, base: &http.Transport{
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
 	}}}
 	s.hs = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ConnState: s.conns.track}
-	s.handlers.Add(1)
-	go s.dispatch()
+	s.sched.start(
+		func(j *job) { j.run(s.cfg.asyncTimeout, nil) },
+		func(j *job) { j.finish(StatusScheduleFailed, nil) },
+	)
 	go func() {
 		defer close(s.served)
 		s.hs.Serve(ln)
@@ -172,7 +170,8 @@ func (s *Server) Close() {
 		<-s.served // no connection comes after this
 		s.conns.wait()
 		s.hs.Close() // nothing is left open; this only marks it closed
-		s.handlers.Wait()
+		s.sched.stop()
+		s.records.watch.closeAll()
 		s.closeJS()
 		s.innerHTTP.CloseIdleConnections()
 	})
@@ -198,11 +197,10 @@ func (s *Server) Client(opts ...baas.Option) (*baas.Client, error) {
 }
 
 // Jobs returns a copy of the records of the most recent jobs, oldest
-// first: at most [WithMaxJobRecords] of them.
+// first: at most [WithMaxJobRecords] of them, holding at most
+// [WithMaxJobRecordBytes] of logs and results.
 func (s *Server) Jobs() []Job {
-	s.mu.Lock()
-	jobs := append([]*job(nil), s.records.all.slice()...)
-	s.mu.Unlock()
+	jobs := s.records.list()
 	out := make([]Job, len(jobs))
 	for i, j := range jobs {
 		out[i] = j.snapshot()
@@ -212,9 +210,7 @@ func (s *Server) Jobs() []Job {
 
 // Job returns the record of the job id, if it is still kept.
 func (s *Server) Job(id int64) (Job, bool) {
-	s.mu.Lock()
-	j, ok := s.records.byID[id]
-	s.mu.Unlock()
+	j, ok := s.records.get(id)
 	if !ok {
 		return Job{}, false
 	}
@@ -222,172 +218,17 @@ func (s *Server) Job(id int64) (Job, bool) {
 }
 
 // Wait blocks until no job is waiting or executing, or ctx ends.
-func (s *Server) Wait(ctx context.Context) error {
-	for {
-		s.mu.Lock()
-		idle := s.idle
-		s.mu.Unlock()
-		select {
-		case <-idle:
-			s.mu.Lock()
-			done := s.pending == 0
-			s.mu.Unlock()
-			if done {
-				return nil
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
+func (s *Server) Wait(ctx context.Context) error { return s.sched.wait(ctx) }
 
 // newJob records a job in the waiting state.
 func (s *Server) newJob(name, source string, sync bool, h function.Handler, ev *function.Event) *job {
 	j := &job{srv: s, h: h, event: ev, rec: Job{
 		Function: name, Source: source, Sync: sync, Status: StatusWaiting,
 	}}
-	s.mu.Lock()
-	// Ids and times are taken under the lock so that the records are in
-	// both orders at once, which the history's binary search needs.
-	j.rec.ID = s.nextID.Add(1)
-	j.rec.CreatedAt = time.Now()
-	ev.JobID = j.rec.ID
+	s.sched.admitted()
 	s.records.add(j)
-	if s.pending == 0 {
-		s.idle = make(chan struct{})
-	}
-	s.pending++
-	s.mu.Unlock()
+	ev.JobID = j.rec.ID
 	return j
-}
-
-func (s *Server) jobEnded() {
-	s.mu.Lock()
-	s.pending--
-	if s.pending == 0 {
-		close(s.idle)
-	}
-	s.mu.Unlock()
-}
-
-// runSync waits up to the schedule wait for a slot, then runs the job on
-// the calling goroutine. It returns false when no slot came, the caller
-// went away or the emulator is closing: the job is then schedule_failed
-// and answer is not called.
-func (s *Server) runSync(ctx context.Context, j *job, answer func(*baas.Result, bool)) bool {
-	if !s.acquireSync(ctx) {
-		j.finish(StatusScheduleFailed, nil)
-		return false
-	}
-	defer s.release()
-	j.run(s.cfg.syncTimeout, answer)
-	return true
-}
-
-func (s *Server) acquireSync(ctx context.Context) bool {
-	select {
-	case s.slots <- struct{}{}:
-	default:
-		t := time.NewTimer(s.cfg.scheduleWait)
-		defer t.Stop()
-		select {
-		case s.slots <- struct{}{}:
-		case <-t.C:
-			return false
-		case <-ctx.Done():
-			return false
-		case <-s.ctx.Done():
-			return false
-		}
-	}
-	if s.ctx.Err() != nil { // a slot freed by Close is no slot
-		s.release()
-		return false
-	}
-	return true
-}
-
-func (s *Server) release() { <-s.slots }
-
-// enqueue queues an async job for the dispatcher.
-func (s *Server) enqueue(j *job) {
-	s.mu.Lock()
-	s.queue = append(s.queue, j)
-	s.mu.Unlock()
-	select {
-	case s.queued <- struct{}{}:
-	default:
-	}
-}
-
-// dispatch runs queued async jobs in order as slots free up; a job that
-// waits longer than the async schedule wait is marked schedule_failed.
-func (s *Server) dispatch() {
-	defer s.handlers.Done()
-	for {
-		s.mu.Lock()
-		var j *job
-		if len(s.queue) > 0 {
-			j = s.queue[0]
-			s.queue[0] = nil
-			s.queue = s.queue[1:]
-		}
-		s.mu.Unlock()
-		if j == nil {
-			select {
-			case <-s.queued:
-				continue
-			case <-s.ctx.Done():
-				return
-			}
-		}
-		if !s.acquireAsync(j) {
-			j.finish(StatusScheduleFailed, nil)
-			if s.ctx.Err() != nil {
-				s.failQueue()
-				return
-			}
-			continue
-		}
-		s.handlers.Add(1)
-		go func() {
-			defer s.handlers.Done()
-			defer s.release()
-			j.run(s.cfg.asyncTimeout, nil)
-		}()
-	}
-}
-
-func (s *Server) acquireAsync(j *job) bool {
-	select {
-	case s.slots <- struct{}{}:
-		return true
-	default:
-	}
-	wait := time.Until(j.rec.CreatedAt.Add(s.cfg.asyncScheduleWait))
-	if wait <= 0 {
-		return false
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case s.slots <- struct{}{}:
-		return true
-	case <-t.C:
-	case <-s.ctx.Done():
-	}
-	return false
-}
-
-// failQueue marks every queued job schedule_failed, on Close.
-func (s *Server) failQueue() {
-	s.mu.Lock()
-	q := s.queue
-	s.queue = nil
-	s.mu.Unlock()
-	for _, j := range q {
-		j.finish(StatusScheduleFailed, nil)
-	}
 }
 
 // innerClient is the client a function's context carries: the function's

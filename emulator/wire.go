@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/mincloud-go/baas"
 )
 
 // The emulator's own wire types: what it writes is defined here, with its
@@ -151,7 +149,7 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 }
 
 // resultOf is the wire form of a job's outcome.
-func resultOf(res *baas.Result) resultAnswer {
+func resultOf(res *Result) resultAnswer {
 	out := resultAnswer{Code: res.Code, Data: res.Data}
 	if e := res.Error; e != nil {
 		out.Error = errorObject{Message: e.Message, Type: e.Type, Stack: e.Stack}
@@ -160,14 +158,14 @@ func resultOf(res *baas.Result) resultAnswer {
 }
 
 // render turns a sync job's outcome into the answer's body.
-type render func(j *job, res *baas.Result) ([]byte, error)
+type render func(j *job, res *Result) ([]byte, error)
 
 // renderResult answers {"code","data","error"}.
-func renderResult(_ *job, res *baas.Result) ([]byte, error) { return marshal(resultOf(res)) }
+func renderResult(_ *job, res *Result) ([]byte, error) { return marshal(resultOf(res)) }
 
 // renderDebug answers the debug call: the result, the job id, the run's
 // time, billed time and memory, and its log.
-func renderDebug(j *job, res *baas.Result) ([]byte, error) {
+func renderDebug(j *job, res *Result) ([]byte, error) {
 	rec := j.snapshot()
 	ms := float64(rec.FinishedAt.Sub(rec.StartedAt).Microseconds()) / 1000
 	return marshal(debugAnswer{

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas"
-	"github.com/mincloud-go/baas/internal/hooks"
+	"github.com/mincloud-go/baas/internal/clientinfo"
 )
 
 // maxLogBytes caps a job log read from its user_log_url: a log is a job's
@@ -57,7 +57,7 @@ func (s *Service) ReadLog(ctx context.Context, j *Job) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", &baas.HError{Code: baas.CodeBadParameter, Message: fmt.Sprintf("unexpected response: user_log_url of job %d is not an http(s) URL", j.ID)}
 	}
-	host, _ := url.Parse(hooks.Host(s.c))
+	host, _ := url.Parse(clientinfo.Of(s.c).Host)
 	if host != nil && strings.EqualFold(host.Scheme, u.Scheme) && strings.EqualFold(host.Host, u.Host) {
 		resp, err := s.c.Do(ctx, baas.Request{Method: http.MethodGet, Path: u.EscapedPath(), Query: u.Query(), Name: "job log"})
 		if err != nil {

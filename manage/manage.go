@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas"
-	"github.com/mincloud-go/baas/internal/hooks"
+	"github.com/mincloud-go/baas/internal/clientinfo"
 )
 
 const basePath = "/oserve/v1.3/cloud-function/"
@@ -42,7 +42,8 @@ func fnPath(name, suffix string) string {
 // checkName fails with the SDK's 605 for an empty name, sending nothing.
 func checkName(name string) error {
 	if name == "" {
-		return hooks.BadParameter("function name is empty")
+		// The SDK's 605 for bad input found before anything is sent.
+		return &baas.HError{Code: baas.CodeBadParameter, Message: "incorrect parameter type: function name is empty"}
 	}
 	return nil
 }
@@ -56,7 +57,8 @@ func (s *Service) Invoke(ctx context.Context, name string, params any, sync bool
 	if params == nil {
 		params = json.RawMessage(`{}`) // data is required on this endpoint
 	}
-	timeout, asyncTimeout := hooks.Timeouts(s.c)
+	info := clientinfo.Of(s.c)
+	timeout, asyncTimeout := info.SyncTimeout, info.AsyncTimeout
 	if !sync {
 		timeout = asyncTimeout
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/internal/clientinfo"
 	"github.com/mincloud-go/baas/internal/envconf"
-	"github.com/mincloud-go/baas/internal/hooks"
 	"github.com/mincloud-go/baas/manage"
 )
 
@@ -156,7 +156,7 @@ func (a *app) manager(cmd *cobra.Command) (*manage.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !hooks.OpenAPI(c) {
+	if !clientinfo.Of(c).OpenAPI {
 		return nil, usageErr(cmd, "%s needs a client secret: run 'mincloud login CLIENT_ID CLIENT_SECRET', or set --client-secret or MINCLOUD_CLIENT_SECRET", cmd.Name())
 	}
 	return manage.New(c), nil

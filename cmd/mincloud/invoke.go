@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mincloud-go/baas"
-	"github.com/mincloud-go/baas/internal/hooks"
+	"github.com/mincloud-go/baas/internal/clientinfo"
 	"github.com/mincloud-go/baas/manage"
 )
 
@@ -52,7 +52,7 @@ Exit code 3 says the function ran and failed; 1 that the call failed.`,
 			if async {
 				return a.invokeAsync(cmd, c, name, params)
 			}
-			if hooks.OpenAPI(c) {
+			if clientinfo.Of(c).OpenAPI {
 				run, err := during(a, "running "+name, func() (*manage.DebugResult, error) {
 					return manage.New(c).Debug(cmd.Context(), name, params)
 				})
@@ -118,7 +118,7 @@ func (a *app) invokeAsync(cmd *cobra.Command, c *baas.Client, name string, param
 		return a.printJSON(res)
 	}
 	fmt.Fprintf(a.stdout, "%s %s\n", a.outStyle.green("queued"), name)
-	if hooks.OpenAPI(c) {
+	if clientinfo.Of(c).OpenAPI {
 		fmt.Fprintf(a.stdout, "follow it: mincloud jobs %s, then mincloud logs %s JOB_ID\n", name, name)
 	}
 	return nil

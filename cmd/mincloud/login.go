@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mincloud-go/baas/internal/hooks"
+	"github.com/mincloud-go/baas/internal/clientinfo"
 	"github.com/mincloud-go/baas/manage"
 )
 
@@ -55,9 +55,9 @@ keeps the secret out of the shell's history. The secret is never printed.`,
 				return err
 			}
 			if a.json {
-				return a.printJSON(map[string]string{"client_id": cfg.ClientID, "host": hooks.Host(c), "env": cfg.Env, "config": path})
+				return a.printJSON(map[string]string{"client_id": cfg.ClientID, "host": clientinfo.Of(c).Host, "env": cfg.Env, "config": path})
 			}
-			fmt.Fprintf(a.stdout, "%s client id %s on %s\nsaved to %s\n", a.outStyle.green("logged in:"), cfg.ClientID, hooks.Host(c), path)
+			fmt.Fprintf(a.stdout, "%s client id %s on %s\nsaved to %s\n", a.outStyle.green("logged in:"), cfg.ClientID, clientinfo.Of(c).Host, path)
 			return nil
 		},
 	}

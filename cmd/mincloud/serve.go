@@ -21,6 +21,7 @@ type serveFlags struct {
 	syncTimeout, asyncTimeout time.Duration
 	maxJobs, memoryLimitInMB  int
 	maxJobRecords             int
+	maxJobRecordBytes         int64
 	functionsDir              string
 }
 
@@ -35,6 +36,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.memoryLimitInMB, "memory-limit", emulator.DefaultMemoryLimitInMB, "the memoryLimitInMB the events carry, in MB")
 	fl.StringVar(&f.functionsDir, "functions", "", "serve the JavaScript functions in DIR (<name>.js or <name>/index.js) instead of the demo functions, reloading them as they change")
 	fl.IntVar(&f.maxJobRecords, "max-job-records", emulator.DefaultMaxJobRecords, "how many of the most recent jobs to keep (records, logs, history)")
+	fl.Int64Var(&f.maxJobRecordBytes, "max-job-record-bytes", emulator.DefaultMaxJobRecordBytes, "how many bytes of logs and results the kept jobs may hold together; past it the oldest go")
 }
 
 // check rejects values the emulator cannot use, before it starts.
@@ -46,10 +48,12 @@ func (f *serveFlags) check(cmd *cobra.Command) error {
 		return usageErr(cmd, "--async-timeout must be positive, not %v", f.asyncTimeout)
 	case f.maxJobs < 1:
 		return usageErr(cmd, "--max-jobs must be at least 1, not %d", f.maxJobs)
-	case f.memoryLimitInMB < 1:
-		return usageErr(cmd, "--memory-limit must be at least 1, not %d", f.memoryLimitInMB)
+	case f.memoryLimitInMB < emulator.MinMemoryLimitInMB:
+		return usageErr(cmd, "--memory-limit must be at least %d, not %d", emulator.MinMemoryLimitInMB, f.memoryLimitInMB)
 	case f.maxJobRecords < 1:
 		return usageErr(cmd, "--max-job-records must be at least 1, not %d", f.maxJobRecords)
+	case f.maxJobRecordBytes < 1:
+		return usageErr(cmd, "--max-job-record-bytes must be at least 1, not %d", f.maxJobRecordBytes)
 	}
 	return nil
 }
@@ -63,6 +67,7 @@ func (f *serveFlags) options() []emulator.Option {
 		emulator.WithMaxJobs(f.maxJobs),
 		emulator.WithMemoryLimit(f.memoryLimitInMB),
 		emulator.WithMaxJobRecords(f.maxJobRecords),
+		emulator.WithMaxJobRecordBytes(f.maxJobRecordBytes),
 	}
 }
 

@@ -61,3 +61,22 @@ func TestServeAddressInUse(t *testing.T) {
 		t.Fatal("serve on a busy address did not fail")
 	}
 }
+
+// serve refuses record caps and a memory limit the emulator cannot use,
+// naming the flag, before it listens.
+func TestServeRefusesBadCaps(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	for _, tc := range [][]string{
+		{"--max-job-record-bytes", "0", "--max-job-record-bytes must be at least 1, not 0"},
+		{"--max-job-records", "0", "--max-job-records must be at least 1, not 0"},
+		{"--memory-limit", "8", "--memory-limit must be at least 16, not 8"},
+	} {
+		r := c.run("serve", "--addr", "127.0.0.1:0", tc[0], tc[1])
+		assert.Equal(t, 2, r.code, r)
+		assert.Contains(t, r.stderr, tc[2])
+	}
+	srv, err := startServe("--client-id", "serve-caps", "--max-job-record-bytes", "1", "--memory-limit", "16")
+	require.NoError(t, err, "the least usable values start")
+	require.NoError(t, srv.stop())
+}

@@ -25,7 +25,7 @@ import (
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator"
 	"github.com/mincloud-go/baas/function"
-	"github.com/mincloud-go/baas/internal/hooks"
+	"github.com/mincloud-go/baas/internal/clientinfo"
 	"github.com/mincloud-go/baas/manage"
 )
 
@@ -55,7 +55,7 @@ func setup(t *testing.T, opts ...emulator.Option) (*emulator.Server, *baas.Clien
 func TestInvokeOverTheOpenAPI(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t)
-	assert.True(t, hooks.OpenAPI(c))
+	assert.True(t, clientinfo.Of(c).OpenAPI)
 	res, err := c.Invoke(context.Background(), "helloWorld", map[string]string{"name": "go"}, true)
 	require.NoError(t, err)
 	assert.Equal(t, `{"code":0,"data":"hello go from open_api","error":{}}`, res.String())
@@ -372,7 +372,7 @@ func TestDefaultClientFromSecretInEnvironment(t *testing.T) {
 	t.Setenv(baas.EnvClientSecret, srv.ClientSecret)
 	c, err := baas.Default()
 	require.NoError(t, err)
-	assert.True(t, hooks.OpenAPI(c))
+	assert.True(t, clientinfo.Of(c).OpenAPI)
 	greeting, err := baas.InvokeAs[string](context.Background(), nil, "helloWorld", map[string]string{"name": "env"})
 	require.NoError(t, err)
 	assert.Equal(t, "hello env from open_api", greeting)
