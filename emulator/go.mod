@@ -3,13 +3,13 @@ module github.com/mincloud-go/baas/emulator
 go 1.26.0
 
 require (
+	github.com/evanw/esbuild v0.28.2
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/mincloud-go/baas v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 )
 
 require (
-	github.com/evanw/esbuild v0.28.2 // indirect
 	github.com/go-resty/resty/v2 v2.17.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.43.0 // indirect

@@ -24,8 +24,9 @@ type jsState struct {
 	mu      sync.Mutex
 	pool    *noderun.Pool
 	closed  bool
-	sources map[string]string // function name → folder of its written source
-	gen     atomic.Int64      // gives every registration of code its own key
+	sources map[string]string   // function name → folder of its written source
+	bundles map[string][]string // function name → folders of its bundles, newest last (jsdir.go)
+	gen     atomic.Int64        // gives every registration of code its own key
 }
 
 // warmWorkers is how many idle Node workers are kept started ahead.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,7 +104,7 @@ func (s *Server) registerBuilt(root string, d dirFunc) error {
 	name := d.fn.Name
 	rel := filepath.ToSlash(strings.TrimPrefix(d.fn.File, root+string(filepath.Separator)))
 	if d.err != nil {
-		s.dropSource(name)
+		s.dropBundles(name)
 		code, _ := os.ReadFile(d.fn.File)
 		s.setFailing(name, string(code), d.err.Error(), "JavaScript: "+d.fn.File)
 		return nil
@@ -113,18 +114,78 @@ func (s *Server) registerBuilt(root string, d dirFunc) error {
 		if _, err := s.nodePool(); err != nil {
 			return fmt.Errorf("emulator: function %s: %w", name, err)
 		}
-		s.dropSource(name)
+		s.dropBundles(name)
 		s.setJS(jsFunc{name: name, file: d.fn.File, root: d.fn.File, display: rel}, code, "JavaScript: "+d.fn.File)
 		return nil
 	}
-	f, err := s.writeSource(name, code)
+	f, err := s.writeBundle(name, d.b.Code)
 	if err != nil {
-		return err
+		return fmt.Errorf("emulator: function %s: %w", name, err)
 	}
 	f.display = rel
 	f.mapper = newStackMapper(f.file, rel, root, d.b.Code)
 	s.setJS(f, code, "JavaScript: "+d.fn.File+" (bundled)")
 	return nil
+}
+
+// keptBundles is how many versions of a function's bundle stay on disk:
+// a call that took the previous version's handler just before a reload
+// still finds its file.
+const keptBundles = 2
+
+// writeBundle puts a bundle where Node runs it, as <gen>/<name>.js under
+// the pool's folder, and removes versions older than keptBundles.
+func (s *Server) writeBundle(name string, code []byte) (jsFunc, error) {
+	p, err := s.nodePool()
+	if err != nil {
+		return jsFunc{}, err
+	}
+	dir := filepath.Join(p.Dir(), "bundles", strconv.FormatInt(s.js.gen.Add(1), 10))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return jsFunc{}, err
+	}
+	file := filepath.Join(dir, name+".js")
+	if err := os.WriteFile(file, code, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return jsFunc{}, err
+	}
+	s.js.mu.Lock()
+	if s.js.bundles == nil {
+		s.js.bundles = map[string][]string{}
+	}
+	dirs := append(s.js.bundles[name], dir)
+	var old []string
+	if len(dirs) > keptBundles {
+		old, dirs = dirs[:len(dirs)-keptBundles], dirs[len(dirs)-keptBundles:]
+	}
+	s.js.bundles[name] = dirs
+	s.js.mu.Unlock()
+	for _, d := range old {
+		os.RemoveAll(d)
+	}
+	return jsFunc{name: name, file: file, root: file}, nil
+}
+
+// dropBundles removes the bundles written for name, once it is removed
+// or no longer bundled.
+func (s *Server) dropBundles(name string) {
+	s.js.mu.Lock()
+	dirs := s.js.bundles[name]
+	delete(s.js.bundles, name)
+	s.js.mu.Unlock()
+	for _, d := range dirs {
+		os.RemoveAll(d)
+	}
+}
+
+// sameCode reports whether name is registered with code already, as
+// serve's LoadDir leaves it for WatchDir: registering it again would
+// only make its next call load it anew.
+func (s *Server) sameCode(name string, code []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.functions[name]
+	return ok && f.code == string(code)
 }
 
 // setFailing installs a function whose every call answers code 1 with
@@ -185,8 +246,10 @@ func (s *Server) WatchDir(ctx context.Context, dir string, report func(msg strin
 	have := make(map[string]dirFunc, len(fns))
 	for _, f := range fns {
 		d := buildFunc(root, f)
-		if err := s.registerBuilt(root, d); err != nil {
-			return err
+		if d.err != nil || !s.sameCode(f.Name, d.b.Code) {
+			if err := s.registerBuilt(root, d); err != nil {
+				return err
+			}
 		}
 		if d.err != nil {
 			report("loaded " + f.Name + ", but it does not load: " + d.problem())
@@ -281,7 +344,7 @@ func (s *Server) resync(root string, have map[string]dirFunc, changed map[string
 		s.mu.Lock()
 		delete(s.functions, n)
 		s.mu.Unlock()
-		s.dropSource(n)
+		s.dropBundles(n)
 		report("removed " + n)
 	}
 	return now
