@@ -198,6 +198,8 @@ func TestJSWatchDirReloadsOnlyTheFunctionsAChangeConcerns(t *testing.T) {
 	// A package installed later: the function that lacked it loads.
 	write(t, filepath.Join(dir, "usesPkg.js"), "const p = require('late')\nexports.main = async () => p\n")
 	wait(`loaded usesPkg, but it does not load: usesPkg.js:1:19: Could not resolve "late": install it where Node finds it from the function's folder (npm install in that folder or a folder above)`)
+	write(t, filepath.Join(dir, "other.js"), "exports.main = async () => 'v6'\n")
+	assert.Empty(t, wait("reloaded other"), "a function failing as before is not reported again")
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "node_modules"), 0o755))
 	write(t, filepath.Join(dir, "node_modules", "late", "index.js"), "module.exports = 'installed'\n")
 	wait("reloaded usesPkg")

@@ -97,6 +97,15 @@ func (d dirFunc) touchedBy(paths map[string]bool) bool {
 	return false
 }
 
+// sameOutcome reports whether two builds of a function came out alike:
+// the same bundle, or the same failure.
+func sameOutcome(a, b dirFunc) bool {
+	if a.err != nil || b.err != nil {
+		return a.err != nil && b.err != nil && a.err.Error() == b.err.Error()
+	}
+	return bytes.Equal(a.b.Code, b.b.Code)
+}
+
 // registerBuilt makes d callable: a plain file runs as it is, a bundle
 // from a file of its own under the pool's folder (the bytes deploy
 // uploads), and a function that cannot be bundled answers why.
@@ -311,8 +320,8 @@ func (s *Server) resync(root string, have map[string]dirFunc, changed map[string
 			continue
 		}
 		d := buildFunc(root, f)
-		if known && old.fn == f && old.err == nil && d.err == nil && bytes.Equal(old.b.Code, d.b.Code) {
-			now[f.Name] = d // saved unchanged: nothing to reload
+		if known && old.fn == f && sameOutcome(old, d) {
+			now[f.Name] = d // saved unchanged, or failing as before: nothing to reload or report
 			continue
 		}
 		if err := s.registerBuilt(root, d); err != nil {
