@@ -3,6 +3,7 @@ module github.com/mincloud-go/baas/emulator
 go 1.26.0
 
 require (
+	github.com/evanw/esbuild v0.28.2
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/mincloud-go/baas v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1

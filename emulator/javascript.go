@@ -24,8 +24,9 @@ type jsState struct {
 	mu      sync.Mutex
 	pool    *noderun.Pool
 	closed  bool
-	sources map[string]string // function name → folder of its written source
-	gen     atomic.Int64      // gives every registration of code its own key
+	sources map[string]string   // function name → folder of its written source
+	bundles map[string][]string // function name → folders of its bundles, newest last (jsdir.go)
+	gen     atomic.Int64        // gives every registration of code its own key
 }
 
 // warmWorkers is how many idle Node workers are kept started ahead.
@@ -48,8 +49,9 @@ func (s *Server) nodePool() (*noderun.Pool, error) {
 	p, err := noderun.New(noderun.Config{
 		Node:          node,
 		MemoryLimitMB: s.cfg.memoryLimitInMB,
-		MaxWorkers:    s.cfg.maxJobs,
+		MaxWorkers:    s.workerCap(),
 		Warm:          warmWorkers,
+		NodeArgs:      s.inspectArgs(),
 		URL:           s.URL,
 		ClientID:      s.ClientID,
 		CallerHeader:  callerHeader,
@@ -77,9 +79,10 @@ func (s *Server) closeJS() {
 // jsFunc is where a JavaScript function's code lives.
 type jsFunc struct {
 	name    string
-	file    string // absolute
-	root    string // file, or the functions folder it was loaded from
-	display string // as errors name the file
+	file    string       // absolute
+	root    string       // file, or the functions folder it was loaded from
+	display string       // as errors name the file
+	mapper  *stackMapper // a bundle's source map for its stacks and logs; nil for a plain file
 }
 
 // RegisterJS makes the JavaScript source callable as the function name,
@@ -231,7 +234,7 @@ func (s *Server) jsHandler(f jsFunc, key string) function.Handler {
 			ID: ev.JobID, Name: f.name, Key: key, File: f.file, Root: f.root, Display: f.display,
 			Event: event,
 			Log: func(l noderun.LogLine) {
-				logger.Handle(ctx, slog.NewRecord(l.Time, levelOf(l.Level), l.Message, 0))
+				logger.Handle(ctx, slog.NewRecord(l.Time, levelOf(l.Level), f.mapper.text(l.Message), 0))
 			},
 		})
 		if err != nil {
@@ -244,6 +247,7 @@ func (s *Server) jsHandler(f jsFunc, key string) function.Handler {
 			box.Store(res.Mem)
 		}
 		if res.Code != 0 {
+			f.mapper.failure(res.Error)
 			return nil, &function.Error{Type: res.Error.Type, Message: res.Error.Message, Stack: res.Error.Stack}
 		}
 		return res.Data, nil

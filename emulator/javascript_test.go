@@ -425,7 +425,7 @@ func TestJSRequireRelativeAndBuiltin(t *testing.T) {
 	nodetest.Need(t)
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "greet", "index.js"), "const path = require('path')\nconst {word} = require('./lib/word')\n"+
-		"exports.main = async (event) => `${word} ${event.data.name} from ${path.basename(__dirname)}`\n")
+		"exports.main = async (event) => `${word} ${event.data.name} from ${path.basename('/x/greet')}`\n")
 	write(t, filepath.Join(dir, "greet", "lib", "word.js"), "exports.word = require('util').format('%s', 'hi')\n")
 	write(t, filepath.Join(dir, "plain.js"), "exports.main = (event, cb) => cb(null, require('os').EOL.length)\n")
 	write(t, filepath.Join(dir, "notes.txt"), "not a function\n")
@@ -504,12 +504,16 @@ func TestJSWatchDirReloads(t *testing.T) {
 	wait("loaded added")
 
 	write(t, filepath.Join(dir, "broken.js"), "exports.main = async () => {\n  return 'x'))\n}\n")
-	wait("loaded broken, but it does not load: SyntaxError: Unexpected token ')' (broken.js:2)")
+	wait(`loaded broken, but it does not load: broken.js:2:13: Expected ";" but found ")"`)
 	assert.Equal(t, `{"code":0,"data":"new","error":{}}`, call(t, c, "added", nil))
+	res, err := c.Invoke(context.Background(), "broken", nil, true)
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Code)
+	assert.Equal(t, `function broken cannot be bundled: broken.js:2:13: Expected ";" but found ")"`, res.Error.Message, "esbuild's message and file:line")
 
 	require.NoError(t, os.Remove(filepath.Join(dir, "hello.js")))
 	wait("removed hello")
-	_, err := c.Invoke(context.Background(), "hello", nil, true)
+	_, err = c.Invoke(context.Background(), "hello", nil, true)
 	var he *baas.HError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, 404, he.Code)

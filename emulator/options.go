@@ -46,6 +46,7 @@ type config struct {
 	envNames          map[string]string
 	logOutput         io.Writer
 	nodePath          string
+	inspect           string // host:port of Node's inspector; "" without
 }
 
 func defaultConfig() config {

@@ -122,6 +122,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	cfg.deadlinesOffWhenInspecting()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err

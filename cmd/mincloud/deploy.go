@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/emulator/bundle"
 	"github.com/mincloud-go/baas/manage"
 )
 
@@ -24,45 +24,35 @@ func (a *app) deployCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy [NAME...]",
 		Short: "Upload functions' code: update them, or create them when new",
-		Long: `deploy reads <root>/NAME.js or <root>/NAME/index.js and uploads its text
-as the function's code: it updates the function, and creates it when the
-platform does not have it. With no NAME it deploys every function in the
+		Long: `deploy bundles <root>/NAME.js, NAME.ts, NAME/index.js or NAME/index.ts
+as 'mincloud build' does (one file with its relative files and npm
+packages; a plain .js file that requires nothing but Node's built-ins goes
+as it is) and uploads it as the function's code: it updates the function,
+and creates it when the platform does not have it. With no NAME it deploys every function in the
 root. It prints what it did per function, and goes on past a failure; the
 exit code is 1 when any failed.`,
 		Example: `  mincloud deploy helloWorld -m "first version"
   mincloud deploy --root functions`,
 		RunE: func(cmd *cobra.Command, names []string) error {
-			for _, n := range names {
-				if err := checkFunctionName(cmd, n); err != nil {
-					return err
-				}
+			names, err := a.functionNames(cmd, names)
+			if err != nil {
+				return err
 			}
-			if len(names) == 0 {
-				var err error
-				if names, err = a.localFunctions(); err != nil {
-					return err
-				}
-				if len(names) == 0 {
-					return usageErr(cmd, "no functions in %s (NAME.js or NAME/index.js): create one with 'mincloud new NAME', or pass --root", a.root)
-				}
-			}
-			// Every file is read first: a missing one is a usage error,
-			// and nothing is uploaded.
+			// Every function is bundled first, as build and serve bundle
+			// it: a missing file is a usage error, one that cannot be
+			// bundled a failure, and nothing is uploaded.
 			codes := make([]string, len(names))
 			paths := make([]string, len(names))
 			for i, n := range names {
-				p, err := a.sourcePath(n)
+				b, p, err := a.bundleFunction(cmd, n)
 				if err != nil {
+					var be *bundle.Error
+					if errors.As(err, &be) {
+						return failed(err)
+					}
 					return err
 				}
-				if p == "" {
-					return usageErr(cmd, "function %s has no code in %s: expected %s.js or %s/index.js", n, a.root, n, n)
-				}
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return failed(err)
-				}
-				codes[i], paths[i] = string(b), p
+				codes[i], paths[i] = string(b.Code), p
 			}
 			fns, err := a.manager(cmd)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -37,6 +38,10 @@ in the root (<root>/NAME.js or <root>/NAME/index.js), or to
 			path, err := a.sourcePath(name)
 			if err != nil {
 				return err
+			}
+			if strings.HasSuffix(path, ".ts") {
+				// The platform holds the bundle: it would replace the source.
+				return usageErr(cmd, "%s is TypeScript, and the platform holds the bundled JavaScript: pull into another --root", path)
 			}
 			if path == "" {
 				path = filepath.Join(a.root, name, "index.js")

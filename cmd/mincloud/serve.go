@@ -23,6 +23,7 @@ type serveFlags struct {
 	maxJobRecords             int
 	maxJobRecordBytes         int64
 	functionsDir              string
+	inspect                   string // serve_inspect.go
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -34,9 +35,10 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.asyncTimeout, "async-timeout", emulator.DefaultAsyncTimeout, "how long an async job may run")
 	fl.IntVar(&f.maxJobs, "max-jobs", emulator.DefaultMaxJobs, "how many jobs may run at once")
 	fl.IntVar(&f.memoryLimitInMB, "memory-limit", emulator.DefaultMemoryLimitInMB, "the memoryLimitInMB the events carry, in MB")
-	fl.StringVar(&f.functionsDir, "functions", "", "serve the JavaScript functions in DIR (<name>.js or <name>/index.js) instead of the demo functions, reloading them as they change")
+	fl.StringVar(&f.functionsDir, "functions", "", "serve the JavaScript functions in DIR (<name>.js, <name>.ts, <name>/index.js or <name>/index.ts) instead of the demo functions, reloading them as they change")
 	fl.IntVar(&f.maxJobRecords, "max-job-records", emulator.DefaultMaxJobRecords, "how many of the most recent jobs to keep (records, logs, history)")
 	fl.Int64Var(&f.maxJobRecordBytes, "max-job-record-bytes", emulator.DefaultMaxJobRecordBytes, "how many bytes of logs and results the kept jobs may hold together; past it the oldest go")
+	f.registerInspect(cmd)
 }
 
 // check rejects values the emulator cannot use, before it starts.
@@ -59,7 +61,7 @@ func (f *serveFlags) check(cmd *cobra.Command) error {
 }
 
 func (f *serveFlags) options() []emulator.Option {
-	return []emulator.Option{
+	return append([]emulator.Option{
 		emulator.WithClientID(f.clientID),
 		emulator.WithClientSecret(f.secret),
 		emulator.WithSyncTimeout(f.syncTimeout),
@@ -68,7 +70,7 @@ func (f *serveFlags) options() []emulator.Option {
 		emulator.WithMemoryLimit(f.memoryLimitInMB),
 		emulator.WithMaxJobRecords(f.maxJobRecords),
 		emulator.WithMaxJobRecordBytes(f.maxJobRecordBytes),
-	}
+	}, f.inspectOptions()...)
 }
 
 // start sets up the running server: the functions of --functions, kept in
@@ -103,8 +105,9 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "Run the local emulator of the platform, with your JavaScript functions or demo ones",
 		Long: `serve runs the emulator: the invoke endpoint, the Open API and the job
 scheduler. With --functions DIR it serves every JavaScript function in DIR
-(<name>.js or <name>/index.js, as deploy reads them) in Node.js, and a file
-added, changed or removed there takes effect for the next call; without it,
+(<name>.js, <name>.ts, <name>/index.js or <name>/index.ts, bundled as
+deploy bundles them) in Node.js, and a file added, changed or removed there
+reloads the functions it concerns for the next call; without it,
 the demo functions (helloWorld, echo, slow, fail, chain).
 It prints its URL and client id, writes the functions' logs, and stops
 cleanly on Ctrl-C. The Open API (login, deploy, list, the debug invoke)
@@ -113,6 +116,7 @@ serve has its own --client-id and --client-secret; the MINCLOUD_*
 variables and the login file are for the commands that call an app.`,
 		Example: `  mincloud serve --addr 127.0.0.1:8080 --client-id dev --client-secret dev
   mincloud serve --functions ./functions --client-id dev --client-secret dev
+  mincloud serve --functions ./functions --inspect
   mincloud login --host http://127.0.0.1:8080 --client-id dev --client-secret dev`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -134,6 +138,7 @@ variables and the login file are for the commands that call an app.`,
 				fmt.Fprintln(a.stdout, "Open API: start with --client-secret S to use login, deploy, list and the debug invoke")
 			}
 			fmt.Fprintf(a.stdout, "functions: %s\n", strings.Join(srv.Functions(), ", "))
+			f.printInspect(a.stdout)
 			try := "helloWorld '{\"name\":\"allen\"}'"
 			if names := srv.Functions(); f.functionsDir != "" && len(names) > 0 {
 				try = names[0] + " '{}'"

@@ -1,7 +1,8 @@
 // Package fnroot reads a functions folder as the hosted CLI lays it out:
-// each function is <root>/NAME.js or <root>/NAME/index.js. The emulator's
-// folder loader and the mincloud command's deploy read it through here, so
-// that both pick the same file for a function.
+// each function is <root>/NAME.js or <root>/NAME/index.js, or the same
+// in TypeScript (.ts), which is bundled before it runs. The emulator's
+// folder loader and the mincloud command's deploy and build read it
+// through here, so that all pick the same file for a function.
 package fnroot
 
 import (
@@ -17,8 +18,8 @@ import (
 // Function is one function found in a folder.
 type Function struct {
 	Name string
-	File string // <root>/NAME/index.js or <root>/NAME.js
-	Dir  bool   // File is NAME/index.js
+	File string // <root>/NAME/index.{ts,js} or <root>/NAME.{ts,js}
+	Dir  bool   // File is NAME/index.ts or NAME/index.js
 }
 
 // Ignored reports whether an entry of the folder is never a function nor
@@ -26,10 +27,14 @@ type Function struct {
 func Ignored(name string) bool { return strings.HasPrefix(name, ".") || name == "node_modules" }
 
 // Find returns name's function in root, or ok false when root holds none.
-// NAME/index.js wins over NAME.js when both exist.
+// The first of NAME/index.ts, NAME/index.js, NAME.ts and NAME.js wins: a
+// folder over a file, as before TypeScript, and a .ts over the .js that
+// tsc may have written beside it.
 func Find(root, name string) (f Function, ok bool, err error) {
 	for _, c := range []Function{
+		{Name: name, File: filepath.Join(root, name, "index.ts"), Dir: true},
 		{Name: name, File: filepath.Join(root, name, "index.js"), Dir: true},
+		{Name: name, File: filepath.Join(root, name+".ts")},
 		{Name: name, File: filepath.Join(root, name+".js")},
 	} {
 		st, err := os.Stat(c.File)
@@ -58,7 +63,7 @@ func List(root string) ([]Function, error) {
 		}
 		if e.IsDir() {
 			ok = true
-		} else if base, js := strings.CutSuffix(name, ".js"); js && base != "" {
+		} else if base, ext := cutSource(name); ext && base != "" {
 			name, ok = base, true
 		}
 		if !ok || seen[name] {
@@ -75,4 +80,16 @@ func List(root string) ([]Function, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// cutSource cuts a function file's extension (.js or .ts) off name. A
+// TypeScript declaration file (x.d.ts) is no function.
+func cutSource(name string) (string, bool) {
+	if strings.HasSuffix(name, ".d.ts") {
+		return "", false
+	}
+	if base, ok := strings.CutSuffix(name, ".js"); ok {
+		return base, true
+	}
+	return strings.CutSuffix(name, ".ts")
 }

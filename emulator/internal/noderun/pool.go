@@ -38,6 +38,8 @@ type Config struct {
 	// What BaaS.invoke inside a function needs.
 	URL, ClientID, CallerHeader, CallerKey string
 	SyncTimeout                            time.Duration
+	// NodeArgs go to node before the bootstrap script, e.g. --inspect.
+	NodeArgs []string
 }
 
 // LogLine is one line of a job's log.

@@ -129,7 +129,7 @@ func (p *Pool) start() (*worker, error) {
 const startTimeout = 20 * time.Second
 
 func (p *Pool) nodeArgs() []string {
-	args := []string{}
+	args := append([]string{}, p.cfg.NodeArgs...)
 	if p.cfg.MemoryLimitMB > 0 {
 		args = append(args, fmt.Sprintf("--max-old-space-size=%d", p.cfg.MemoryLimitMB))
 	}
