@@ -241,10 +241,10 @@ func (s *Server) Wait(ctx context.Context) error {
 	}
 }
 
-// newJob records a job in the waiting state.
-func (s *Server) newJob(name, source string, sync bool, h function.Handler, ev *function.Event) *job {
+// newJob records a job in the waiting state; traceID is the caller's.
+func (s *Server) newJob(name, source string, sync bool, h function.Handler, ev *function.Event, traceID string) *job {
 	j := &job{srv: s, h: h, event: ev, rec: Job{
-		Function: name, Source: source, Sync: sync, Status: StatusWaiting,
+		Function: name, Source: source, Sync: sync, Status: StatusWaiting, TraceID: traceID,
 	}}
 	s.mu.Lock()
 	// Ids and times are taken under the lock so that the records are in
