@@ -35,6 +35,7 @@ func (r *recorder) StartCall(ctx context.Context, call CallInfo) context.Context
 	call.Header.Set("Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
 	// The SDK's own headers are not the observer's to change.
 	call.Header.Set("X-Hydrogen-Client-ID", "hijacked")
+	call.Header["x-hydrogen-client-id"] = []string{"hijacked"} // not canonical: still the SDK's
 	call.Header.Set("Authorization", "Bearer hijacked")
 	return context.WithValue(ctx, recorderKey{r}, r)
 }

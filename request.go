@@ -158,6 +158,7 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, nx ver
 	}
 	for k, v := range ex.header {
 		// The SDK's own headers are not the observer's to change.
+		k = http.CanonicalHeaderKey(k)
 		if _, own := c.rc.Header[k]; !own && k != "Authorization" {
 			req.Header[k] = v
 		}
