@@ -29,19 +29,23 @@ const InvokedProvider = "mincloud"
 
 // The attributes this package adds to the semantic conventions'.
 const (
-	SyncKey          = attribute.Key("mincloud.invoke.sync")
-	AttemptsKey      = attribute.Key("mincloud.attempts")
-	JobIDKey         = attribute.Key("mincloud.job.id")
-	OutcomeKey       = attribute.Key("mincloud.outcome")
-	OperationKey     = attribute.Key("mincloud.operation")
-	RequestNameKey   = attribute.Key("mincloud.request.name")
-	FunctionCodeKey  = attribute.Key("mincloud.function.code")
-	ErrorCodeKey     = attribute.Key("mincloud.error.code")
-	RetryWaitKey     = attribute.Key("mincloud.retry.wait")
-	attemptSpanName  = "baas.attempt"
-	retryEventName   = "baas.retry"
-	spanNamePrefix   = "baas."
-	functionErrorTyp = "function_error"
+	SyncKey         = attribute.Key("mincloud.invoke.sync")   // an invoke's sync flag
+	AttemptsKey     = attribute.Key("mincloud.attempts")      // how many attempts the call made
+	JobIDKey        = attribute.Key("mincloud.job.id")        // the job id the answer carried
+	OutcomeKey      = attribute.Key("mincloud.outcome")       // OutcomeSuccess, OutcomeFunctionError or OutcomeError
+	OperationKey    = attribute.Key("mincloud.operation")     // the method: Invoke, InvokeFunction, Do (metrics)
+	RequestNameKey  = attribute.Key("mincloud.request.name")  // a Do call's Request.Name
+	FunctionCodeKey = attribute.Key("mincloud.function.code") // a failed function's code
+	ErrorCodeKey    = attribute.Key("mincloud.error.code")    // an HError's code, on its exception event
+	RetryWaitKey    = attribute.Key("mincloud.retry.wait")    // seconds before the next attempt
+)
+
+const (
+	attemptKey      = attribute.Key("mincloud.attempt") // the attempt a retry event follows
+	functionErrType = "function_error"                  // error.type of a failure without a JS type
+	attemptSpanName = "baas.attempt"
+	retryEventName  = "baas.retry"
+	spanNamePrefix  = "baas."
 )
 
 // The values of mincloud.outcome.
@@ -130,7 +134,7 @@ func (o *Observer) Attempt(ctx context.Context, call baas.CallInfo, a baas.Attem
 	}
 	span.End(trace.WithTimestamp(a.End))
 	if a.Retry {
-		ev := []attribute.KeyValue{attribute.Int("mincloud.attempt", a.N), RetryWaitKey.Float64(a.Wait.Seconds())}
+		ev := []attribute.KeyValue{attemptKey.Int(a.N), RetryWaitKey.Float64(a.Wait.Seconds())}
 		if a.StatusCode != 0 {
 			ev = append(ev, semconv.HTTPResponseStatusCode(a.StatusCode))
 		}
@@ -229,7 +233,7 @@ func outcomeOf(end baas.CallEnd) (outcome, errType string) {
 		if end.Result.Error != nil && end.Result.Error.Type != "" {
 			return OutcomeFunctionError, end.Result.Error.Type
 		}
-		return OutcomeFunctionError, functionErrorTyp
+		return OutcomeFunctionError, functionErrType
 	}
 	return OutcomeSuccess, ""
 }
