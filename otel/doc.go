@@ -24,11 +24,11 @@
 // "baas.InvokeFunction" or "baas.Do", of kind client, and carries the
 // semantic conventions' attributes of an outgoing FaaS invocation:
 // faas.invoked_name, faas.invoked_provider ([InvokedProvider]: the
-// conventions have no value for 知晓云) and faas.trigger ("http" for a sync
-// call, whose function runs within the request; "other" for an async one,
-// queued as a job), with http.request.method, url.full, server.address,
+// conventions have no value for 知晓云) and, for Invoke and InvokeFunction,
+// faas.trigger ("http" for a sync call, whose function runs within the
+// request; "other" for an async one, queued as a job), with http.request.method, url.full, server.address,
 // server.port and http.response.status_code, and of this package:
-// mincloud.invoke.sync, mincloud.attempts, mincloud.job.id (when the answer
+// mincloud.invoke.sync (Invoke and InvokeFunction), mincloud.attempts, mincloud.job.id (when the answer
 // carried one), mincloud.outcome, and for [baas.Client.Do]
 // mincloud.request.name. An Open API call that runs a function (a POST to
 // /oserve/v1.3/cloud-function/<name>/job/ or .../debug/) is an invocation
@@ -52,7 +52,8 @@
 //
 // mincloud.client.call.duration (histogram, seconds) and
 // mincloud.client.calls (counter, {call}), each with faas.invoked_name
-// (invocations only), faas.invoked_provider, mincloud.operation,
-// mincloud.invoke.sync (invocations only), mincloud.outcome ("success",
-// "function_error" or "error") and error.type (when not a success).
+// (calls that run a function), faas.invoked_provider, mincloud.operation,
+// mincloud.invoke.sync (Invoke and InvokeFunction), mincloud.outcome
+// ("success", "function_error" or "error") and error.type (when not a
+// success).
 package otel
