@@ -110,7 +110,9 @@ func (o *Observer) StartCall(ctx context.Context, call baas.CallInfo) context.Co
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithTimestamp(call.Start),
 		trace.WithAttributes(attrs...))
-	o.prop().Inject(ctx, propagation.HeaderCarrier(call.Header))
+	if call.Header != nil { // always, when the SDK calls
+		o.prop().Inject(ctx, propagation.HeaderCarrier(call.Header))
+	}
 	return ctx
 }
 
