@@ -74,6 +74,7 @@ type Client struct {
 	invokeURL string
 	secrets   []string     // values never to print (see redactions)
 	tokens    *tokenSource // the Open API's access token; nil for the Web API
+	obs       Observer     // nil without WithObserver
 }
 
 // New builds a Client. A client id is required (602 without one, saying
@@ -123,6 +124,7 @@ func New(opts ...Option) (*Client, error) {
 		cfg:  cfg,
 		rc:   rc,
 		host: strings.TrimRight(host, "/"),
+		obs:  cfg.observer(),
 	}
 	c.invokeURL = c.host + invokePath
 	if cfg.clientSecret != "" {

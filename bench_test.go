@@ -134,3 +134,36 @@ func BenchmarkInvokeParallel(b *testing.B) {
 }
 
 func runtimeGOMAXPROCS() int { return runtime.GOMAXPROCS(0) }
+
+// nopObserver is the least an Observer can do: the cost of the hook
+// itself, beside a client without one.
+type nopObserver struct{}
+
+func (nopObserver) StartCall(ctx context.Context, _ CallInfo) context.Context { return ctx }
+func (nopObserver) Attempt(context.Context, CallInfo, AttemptInfo)            {}
+func (nopObserver) EndCall(context.Context, CallInfo, CallEnd)                {}
+
+func BenchmarkInvokeObserved(b *testing.B) {
+	srv := benchServer(b)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		opts []Option
+	}{
+		{"baseline=sdk", nil},
+		{"sdk+observer", []Option{WithObserver(nopObserver{})}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c, err := New(append([]Option{WithClientID("bench"), WithHost(srv.URL)}, bc.opts...)...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := c.Invoke(ctx, "helloWorld", benchParams, true); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

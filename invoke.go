@@ -312,12 +312,13 @@ func encodeJob(b *bytes.Buffer, name string, params any, sync bool) error {
 // a json.RawMessage sent as it is. An empty name, params JSON cannot
 // encode or a nil ctx fail with 605 and send nothing.
 func (c *Client) Invoke(ctx context.Context, name string, params any, sync bool) (*Result, error) {
-	res, _, err := c.invoke(ctx, name, params, sync)
+	res, _, err := c.invoke(ctx, OpInvoke, name, params, sync)
 	return res, err
 }
 
-// invoke is Invoke, also returning the answer it decoded.
-func (c *Client) invoke(ctx context.Context, name string, params any, sync bool) (*Result, *answer, error) {
+// invoke is Invoke, also returning the answer it decoded; op names the
+// method called, for the Observer.
+func (c *Client) invoke(ctx context.Context, op Operation, name string, params any, sync bool) (*Result, *answer, error) {
 	if name == "" {
 		return nil, nil, errEmptyName()
 	}
@@ -329,7 +330,7 @@ func (c *Client) invoke(ctx context.Context, name string, params any, sync bool)
 		return nil, nil, err
 	}
 	res := new(Result)
-	ex := exchange{fn: name, method: "POST", url: c.invokeURL, body: body, into: res, timeout: c.cfg.syncTimeout,
+	ex := exchange{fn: name, op: op, sync: sync, method: "POST", url: c.invokeURL, body: body, into: res, timeout: c.cfg.syncTimeout,
 		limit: "the sync call limit, WithSyncTimeout", bearer: c.tokens != nil}
 	if !sync {
 		ex.timeout, ex.limit = c.cfg.asyncTimeout, "the async call limit, WithAsyncTimeout"

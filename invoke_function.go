@@ -32,7 +32,7 @@ func (r *Response) Unmarshal(v any) error {
 //
 // Deprecated: use Invoke.
 func (c *Client) InvokeFunction(ctx context.Context, name string, params any, sync bool) (*Response, error) {
-	res, ans, err := c.invoke(ctx, name, params, sync)
+	res, ans, err := c.invoke(ctx, OpInvokeFunction, name, params, sync)
 	if err != nil {
 		return nil, err
 	}

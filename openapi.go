@@ -85,7 +85,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	if timeout <= 0 {
 		timeout = defaultAPITimeout
 	}
-	ans, err := c.send(ctx, exchange{fn: r.Name, method: r.Method, url: u, body: body, timeout: timeout, bearer: true})
+	ans, err := c.send(ctx, exchange{fn: r.Name, op: OpDo, method: r.Method, url: u, body: body, timeout: timeout, bearer: true})
 	if err != nil {
 		return nil, err
 	}

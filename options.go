@@ -31,6 +31,7 @@ type config struct {
 	retries          int
 	maxResponseBytes int64
 	userAgent        string
+	observers        []Observer
 }
 
 func defaultConfig() config {

@@ -34,6 +34,12 @@ type exchange struct {
 	// bearer sends the Open API access token, and on a 401 renews it and
 	// sends the call once more: the server refused it, so it did not run.
 	bearer bool
+	// op is the public method the call came through, for the Observer;
+	// empty for the access token's steps, which are part of an attempt.
+	op   Operation
+	sync bool // an invoke's sync flag, for the Observer
+	// header holds what the Observer adds to every attempt.
+	header http.Header
 }
 
 // verdict is what an attempt says about sending the call again.
@@ -61,10 +67,16 @@ type answer struct {
 
 // send is the one place requests go out. It applies the deadline from the
 // start of the call to the last byte of the answer, retries only what
-// provably did not run, logs one record per attempt, and turns every
-// failure into an *HError (a non-2xx answer included: resty does not).
+// provably did not run, logs one record per attempt, tells the client's
+// Observer of a public call (ex.op set), and turns every failure into an
+// *HError (a non-2xx answer included: resty does not).
 func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
 	callStart := time.Now()
+	var oc *observedCall
+	if c.obs != nil && ex.op != "" {
+		oc = c.startObserved(ctx, &ex, callStart)
+		ctx = oc.ctx
+	}
 	// A caller's earlier deadline already bounds the call; a context of
 	// our own would only cost allocations. own says whose deadline it is.
 	own := false
@@ -80,22 +92,37 @@ func (c *Client) send(ctx context.Context, ex exchange) (*answer, error) {
 		start := time.Now()
 		ans, nx, err := c.attempt(ctx, &ex)
 		c.logAttempt(ctx, &ex, attempt, start, ans, err)
-		if err == nil {
-			return ans, nil
+		again, wait := false, time.Duration(0)
+		if err != nil {
+			switch {
+			case nx.retry == renewToken && !renewed:
+				renewed, again = true, true
+			case nx.retry == resend && retries < c.cfg.retries:
+				retries++
+				wait = backoff(retries, nx.wait)
+				// The deadline comes before the next try could end: the
+				// last failure is the honest answer.
+				again = !deadlineWithin(ctx, wait)
+			}
+		}
+		if oc != nil {
+			oc.attempted(AttemptInfo{N: attempt, Start: start, End: time.Now(), StatusCode: statusOf(ans, err),
+				Err: err, Retry: again, Wait: wait})
 		}
 		switch {
-		case nx.retry == renewToken && !renewed:
-			renewed = true
+		case err == nil:
+			if oc != nil {
+				oc.end(ans, nil, ex.into)
+			}
+			return ans, nil
+		case again && (wait == 0 || sleep(ctx, wait)):
 			continue
-		case nx.retry != resend || retries >= c.cfg.retries:
-			return nil, explainTimeout(err, &ex, callStart, own)
 		}
-		retries++
-		if !sleep(ctx, backoff(retries, nx.wait)) {
-			// The deadline comes before the next try could end: the last
-			// failure is the honest answer.
-			return nil, explainTimeout(err, &ex, callStart, own)
+		err = explainTimeout(err, &ex, callStart, own)
+		if oc != nil {
+			oc.end(nil, err, nil)
 		}
+		return nil, err
 	}
 }
 
@@ -128,6 +155,13 @@ func (c *Client) attempt(ctx context.Context, ex *exchange) (ans *answer, nx ver
 	req := c.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
 	if ex.body != nil {
 		req.SetBody(bytes.NewReader(ex.body))
+	}
+	for k, v := range ex.header {
+		// The SDK's own headers are not the observer's to change.
+		k = http.CanonicalHeaderKey(k)
+		if _, own := c.rc.Header[k]; !own && k != "Authorization" {
+			req.Header[k] = v
+		}
 	}
 	var token string
 	if ex.bearer {
@@ -296,9 +330,15 @@ func parseRetryAfter(v string) time.Duration {
 	return time.Duration(secs) * time.Second
 }
 
+// deadlineWithin reports whether ctx's deadline comes within d.
+func deadlineWithin(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) <= d
+}
+
 // sleep waits d, or returns false at once when the context would end first.
 func sleep(ctx context.Context, d time.Duration) bool {
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+	if deadlineWithin(ctx, d) {
 		return false
 	}
 	t := time.NewTimer(d)
@@ -311,6 +351,19 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// statusOf returns the HTTP status of an attempt's answer, 0 when none
+// came.
+func statusOf(ans *answer, err error) int {
+	var he *HError
+	if errors.As(err, &he) {
+		return he.StatusCode
+	}
+	if ans != nil {
+		return ans.status
+	}
+	return 0
+}
+
 // logAttempt writes the attempt's one debug record. Nothing in it can hold
 // a secret: the error texts are built redacted.
 func (c *Client) logAttempt(ctx context.Context, ex *exchange, attempt int, start time.Time, ans *answer, err error) {
@@ -318,17 +371,9 @@ func (c *Client) logAttempt(ctx context.Context, ex *exchange, attempt int, star
 	if l == nil || !l.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	status := 0
-	if ans != nil {
-		status = ans.status
-	}
-	var he *HError
-	if errors.As(err, &he) {
-		status = he.StatusCode
-	}
 	attrs := []slog.Attr{
 		slog.String("function", ex.fn),
-		slog.Int("status", status),
+		slog.Int("status", statusOf(ans, err)),
 		slog.Int("attempt", attempt),
 		slog.Duration("duration", time.Since(start)),
 	}

@@ -132,7 +132,7 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 	if envID := r.Header.Get("X-Hydrogen-Env-ID"); envID != "" {
 		ev.Env = &function.Env{ID: envID, Name: s.cfg.envNames[envID]}
 	}
-	j := s.newJob(name, source, sync, h, ev)
+	j := s.newJob(name, source, sync, h, ev, traceIDOf(r.Header.Get("Traceparent")))
 	if !sync {
 		s.sched.enqueue(j)
 		writeJSON(w, http.StatusOK, asyncAck)

@@ -52,6 +52,10 @@ type Job struct {
 	// Result is the function's outcome once the job has ended; nil before,
 	// and for a job that never ran.
 	Result *Result
+	// TraceID is the caller's W3C trace id, from its traceparent header,
+	// so that a trace can be followed into the job; empty when the call
+	// carried none. Each log line then ends with trace_id=<id>.
+	TraceID string
 	// MemUsage is the memory used, in bytes: for a JavaScript function its
 	// Node worker's resident memory at the end of the job; for a Go handler
 	// what the emulator's process allocated while it ran (a rough figure,
@@ -156,6 +160,9 @@ const logTimeFormat = "2006-01-02T15:04:05.000Z"
 const maxLogBytes = 1 << 20
 
 func (j *job) appendLog(line string) {
+	if j.rec.TraceID != "" { // set before the job runs, never changed
+		line += " trace_id=" + j.rec.TraceID
+	}
 	kept := 0
 	j.mu.Lock()
 	switch {

@@ -221,10 +221,10 @@ func (s *Server) Job(id int64) (Job, bool) {
 // Wait blocks until no job is waiting or executing, or ctx ends.
 func (s *Server) Wait(ctx context.Context) error { return s.sched.wait(ctx) }
 
-// newJob records a job in the waiting state.
-func (s *Server) newJob(name, source string, sync bool, h function.Handler, ev *function.Event) *job {
+// newJob records a job in the waiting state; traceID is the caller's.
+func (s *Server) newJob(name, source string, sync bool, h function.Handler, ev *function.Event, traceID string) *job {
 	j := &job{srv: s, h: h, event: ev, rec: Job{
-		Function: name, Source: source, Sync: sync, Status: StatusWaiting,
+		Function: name, Source: source, Sync: sync, Status: StatusWaiting, TraceID: traceID,
 	}}
 	s.sched.admitted()
 	s.records.add(j)

@@ -1,0 +1,106 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mincloud-go/baas/function"
+)
+
+func TestTraceIDOf(t *testing.T) {
+	for _, tc := range []struct{ header, want string }{
+		{"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "0af7651916cd43dd8448eb211c80319c"},
+		{"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", "0af7651916cd43dd8448eb211c80319c"},
+		// A later version may carry more fields after a dash.
+		{"01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra", "0af7651916cd43dd8448eb211c80319c"},
+		{"", ""},
+		{"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra", ""}, // version 00 has no more fields
+		{"ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", ""},       // version ff is invalid
+		{"00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", ""},       // uppercase
+		{"00-00000000000000000000000000000000-b7ad6b7169203331-01", ""},       // all-zero trace id
+		{"00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", ""},       // all-zero parent id
+		{"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331", ""},          // no flags
+		{"00_0af7651916cd43dd8448eb211c80319c_b7ad6b7169203331_01", ""},
+	} {
+		if got := traceIDOf(tc.header); got != tc.want {
+			t.Errorf("traceIDOf(%q) = %q, want %q", tc.header, got, tc.want)
+		}
+	}
+}
+
+// A caller's traceparent is recorded on its job and ends each log line, in
+// the record and in the printed output, so that a trace can be followed
+// into the job; a call without one leaves both as they were.
+func TestJobRecordsTheCallersTraceID(t *testing.T) {
+	var out syncBuffer
+	srv := New(WithLogOutput(&out))
+	defer srv.Close()
+	srv.Register("traced", func(ctx context.Context, ev *function.Event) (any, error) {
+		function.Logger(ctx).Info("working")
+		return "done", nil
+	})
+	post := func(traceparent string) {
+		t.Helper()
+		req, err := http.NewRequest("POST", srv.URL+"/hserve/v1/cloud-function/job/", strings.NewReader(`{"function_name":"traced","sync":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Hydrogen-Client-ID", srv.ClientID)
+		if traceparent != "" {
+			req.Header.Set("traceparent", traceparent)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	post("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	post("")
+
+	jobs := srv.Jobs()
+	if len(jobs) != 2 {
+		t.Fatalf("%d jobs, want 2", len(jobs))
+	}
+	traced, plain := jobs[0], jobs[1]
+	if traced.TraceID != "0af7651916cd43dd8448eb211c80319c" || plain.TraceID != "" {
+		t.Errorf("trace ids %q and %q", traced.TraceID, plain.TraceID)
+	}
+	if len(traced.Log) != 1 || !strings.HasSuffix(traced.Log[0], " INFO working trace_id=0af7651916cd43dd8448eb211c80319c") {
+		t.Errorf("traced log %q", traced.Log)
+	}
+	if len(plain.Log) != 1 || !strings.HasSuffix(plain.Log[0], " INFO working") {
+		t.Errorf("plain log %q", plain.Log)
+	}
+	if printed := out.String(); !strings.Contains(printed, fmt.Sprintf("[traced #%d] ", traced.ID)) || !strings.Contains(printed, "working trace_id=0af7651916cd43dd8448eb211c80319c\n") {
+		t.Errorf("printed %q", printed)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the jobs' goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
