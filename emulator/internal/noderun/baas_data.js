@@ -175,16 +175,18 @@ module.exports = function installData (BaaS, { HError, target }) {
   }
 
   // errorText is the SDK's extractErrorMsg ("not found" for every 404,
-  // else error_msg, else message); an answer with neither is quoted, short.
+  // else error_msg, else message), except that a 404 keeps the emulator's
+  // reason after the SDK's text ("404: not found: table ... does not
+  // exist"), which the SDK drops; an answer with neither is quoted, short.
   function errorText (status, data, text) {
-    if (status === 404) return 'not found'
-    if (data && typeof data === 'object') {
-      if (data.error_msg) return String(data.error_msg)
-      if (data.message) return String(data.message)
-    }
-    const s = text.trim()
-    if (s === '') return ''
-    return `unexpected answer from the emulator: ${s.length > 200 ? s.slice(0, 200) + '…' : s}`
+    let reason = ''
+    if (data && typeof data === 'object') reason = String(data.error_msg || data.message || '')
+    else if (text.trim() !== '') reason = `unexpected answer from the emulator: ${clip(text.trim())}`
+    if (status === 404) return reason ? `not found: ${reason}` : 'not found'
+    return reason
+  }
+  function clip (s) {
+    return s.length > 200 ? s.slice(0, 200) + '…' : s
   }
 
   const httpAgent = new http.Agent({ keepAlive: true })

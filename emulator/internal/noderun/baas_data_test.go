@@ -65,6 +65,9 @@ func (p *platform) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	path := r.URL.Path
 	switch {
+	case strings.HasSuffix(path, "/record/gone/"):
+		w.WriteHeader(404)
+		return
 	case strings.Contains(path, "/table/missing/"):
 		answer(404, map[string]string{"status": "error", "error_msg": "table missing does not exist"})
 		return
@@ -475,7 +478,9 @@ func TestDataErrorAnswersBecomeHErrors(t *testing.T) {
 		code     int
 		message  string
 	}{
-		{"404_is_not_found", `await new BaaS.TableObject('missing').find()`, 404, "404: not found"},
+		// The SDK's "not found", then the emulator's reason (the SDK drops it).
+		{"404_is_not_found_with_reason", `await new BaaS.TableObject('missing').find()`, 404, "404: not found: table missing does not exist"},
+		{"404_without_body", `await new BaaS.TableObject('product').get('gone')`, 404, "404: not found"},
 		{"400_error_msg", `await new BaaS.TableObject('broken').create().set('a', 1).save()`, 400, "400: unknown operator $bogus"},
 		{"403_message", `await new BaaS.TableObject('forbidden').delete('x')`, 403, "403: no permission"},
 		{"502_html_quoted", `await new BaaS.TableObject('gateway').get('x')`, 502, "502: unexpected answer from the emulator: <html>bad gateway</html>"},
