@@ -122,7 +122,18 @@ function isPlainObject (v) {
 module.exports = function installData (BaaS, { HError, target }) {
   // bad is the SDK's 605, with what was wrong after its usual text.
   function bad (what) {
-    return new HError(605, `incorrect parameter type: ${what}`)
+    return ownFrames(new HError(605, `incorrect parameter type: ${what}`))
+  }
+
+  // ownFrames drops this file's frames from err's stack, so that it
+  // points at the function's code; with a call site (an Error made when
+  // the request was), the stack is the caller's, as an answer arrives
+  // from Node's stream code, which says nothing to the function's author.
+  function ownFrames (err, callSite) {
+    const frames = String((callSite || err).stack || '').split('\n').slice(1)
+    const head = `${err.name}: ${err.message}`
+    err.stack = [head].concat(frames.filter(l => !l.includes(__filename))).join('\n')
+    return err
   }
   function needName (method, key) {
     if (typeof key !== 'string' || key === '') throw bad(`${method} needs a field name (a non-empty string), got ${describe(key)}`)
@@ -134,7 +145,9 @@ module.exports = function installData (BaaS, { HError, target }) {
   // with {status, statusCode, statusText, headers, data}; any status
   // outside 2xx rejects with HError(status, message).
   function send (method, path, body) {
-    return new Promise((resolve, reject) => {
+    const callSite = new Error()
+    return new Promise((resolve, _reject) => {
+      const reject = err => _reject(ownFrames(err, callSite))
       const t = target()
       if (!t) return reject(new HError(602))
       const headers = { 'X-Hydrogen-Client-ID': t.clientId, [t.callerHeader]: t.callerKey }
@@ -365,7 +378,7 @@ module.exports = function installData (BaaS, { HError, target }) {
   // ---- TableRecord ----
 
   const unsupportedMethod = name => () => {
-    throw new HError(611, `unsupported function: ${name} is not provided by the emulator`)
+    throw ownFrames(new HError(611, `unsupported function: ${name} is not provided by the emulator`))
   }
 
   class BaseRecord {
@@ -602,10 +615,11 @@ module.exports = function installData (BaaS, { HError, target }) {
 
     // count resolves to the number of records matching the query.
     count () {
+      const callSite = new Error()
       return this.limit(1).find({ withCount: true }).then(res => {
         const meta = res.data && res.data.meta
         if (!meta || typeof meta.total_count !== 'number') {
-          throw new HError(500, `count: the emulator's answer has no meta.total_count: ${String(stringify(res.data)).slice(0, 200)}`)
+          throw ownFrames(new HError(500, `count: the emulator's answer has no meta.total_count: ${clip(String(stringify(res.data)))}`), callSite)
         }
         return meta.total_count
       })
@@ -622,10 +636,12 @@ module.exports = function installData (BaaS, { HError, target }) {
     }
 
     // delete(id) deletes one record (204); delete(query) every record the
-    // query matches, within limit/offset.
+    // query matches, within limit/offset. Both send the body {}: the SDK's
+    // params left after its URL placeholders are {} (or {limit: undefined}),
+    // which axios and wx.request send as JSON.
     delete (arg, { enableTrigger = true, withCount = false } = {}) {
       if (isID(arg)) {
-        return send('DELETE', fillTemplate(API.RECORD_DETAIL, [['tableID', this._tableID], ['recordID', arg]]))
+        return send('DELETE', fillTemplate(API.RECORD_DETAIL, [['tableID', this._tableID], ['recordID', arg]]), '{}')
       }
       if (arg instanceof Query) {
         const url = fillTemplate(API.RECORD_LIST_BULK, [
@@ -637,7 +653,7 @@ module.exports = function installData (BaaS, { HError, target }) {
           ['return_total_count', withCount ? 1 : 0]
         ])
         this._initQueryParams()
-        return send('DELETE', url)
+        return send('DELETE', url, '{}')
       }
       throw bad(`delete needs a record id or a BaaS.Query, got ${describe(arg)}`)
     }

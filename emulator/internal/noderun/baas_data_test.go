@@ -217,10 +217,12 @@ func TestDataWireGoldenVectors(t *testing.T) {
 			[]wire{{"PUT", onePath + "abc/?enable_trigger=1&expand=", `{"$set":{"n":{"$incr_by":-1}},"$unset":{"old":""}}`}}, ``},
 		{"update_by_query", `const r = await T.limit(10).getWithoutData(new Q().contains('n','a')).set('s','x').update({withCount:true}); return r.data.succeed`,
 			[]wire{{"PUT", listPath + "?limit=10&offset=0&where=" + enc(whereN) + "&enable_trigger=1&return_total_count=1", `{"$set":{"s":"x"},"$unset":{}}`}}, `2`},
+		// data-api.md §2.2 says a DELETE has no body; the SDK sends {} (its
+		// leftover params, JSON-encoded by axios and wx.request alike).
 		{"delete_by_query_no_trigger", `await T.delete(new Q().contains('n','a'), {enableTrigger:false})`,
-			[]wire{{"DELETE", listPath + "?&offset=0&where=" + enc(whereN) + "&enable_trigger=0&return_total_count=0", ""}}, ``},
+			[]wire{{"DELETE", listPath + "?&offset=0&where=" + enc(whereN) + "&enable_trigger=0&return_total_count=0", "{}"}}, ``},
 		{"delete_by_id", `const r = await T.delete('abc'); return [r.status, r.data]`,
-			[]wire{{"DELETE", onePath + "abc/", ""}}, `[204,""]`},
+			[]wire{{"DELETE", onePath + "abc/", "{}"}}, `[204,""]`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -330,7 +332,7 @@ func TestDataSetQueryCopiesAndBuilderResetsAfterEachCall(t *testing.T) {
 		{"GET", onePath + "r1/?expand=p&keys=a", ""},
 		{"GET", onePath + "r1/", ""},
 		{"PUT", listPath + "?&offset=2&where=%7B%7D&enable_trigger=0&return_total_count=0", `{"$set":{"a":1},"$unset":{}}`},
-		{"DELETE", onePath + "7/", ""},
+		{"DELETE", onePath + "7/", "{}"},
 		{"PUT", onePath + "0/?enable_trigger=1&expand=p%2Cq", `{"$set":{"a":1},"$unset":{}}`},
 		{"POST", listPath + "?expand=p", `{"a":1}`},
 	}, p.take())
@@ -386,7 +388,7 @@ func TestDataResultsAndServerCalls(t *testing.T) {
 	assertWire(t, []wire{
 		{"GET", "/hserve/v2.2/server/time/", ""},
 		{"GET", "/hserve/v1/bulk-operation/7/", ""},
-		{"DELETE", listPath + "?limit=20&offset=0&where=" + enc(where) + "&enable_trigger=1&return_total_count=1", ""},
+		{"DELETE", listPath + "?limit=20&offset=0&where=" + enc(where) + "&enable_trigger=1&return_total_count=1", "{}"},
 	}, p.take())
 }
 
@@ -546,4 +548,26 @@ func TestDataRequestsIgnoreAFunctionsPatches(t *testing.T) {
 		return seen === null ? 'unseen' : 'seen'`)
 	assert.Equal(t, `"unseen"`, out)
 	assertWire(t, []wire{{"POST", listPath + "?expand=", `{"a":1}`}}, p.take())
+}
+
+// An HError's stack points at the function's own line, not at this
+// module or Node's stream code, both for a 605 thrown at once and for an
+// answer that rejects later.
+func TestDataHErrorStacksPointAtTheFunction(t *testing.T) {
+	p := newPlatform(t)
+	pool := dataPool(t, p)
+	out := runData(t, pool, "stacks", `
+		const stacks = []
+		try { T.limit('x') } catch (e) { stacks.push(e.stack) }
+		try { await new BaaS.TableObject('missing').find() } catch (e) { stacks.push(e.stack) }
+		try { await new BaaS.TableObject('nometa').count() } catch (e) { stacks.push(e.stack) }
+		return stacks`)
+	var stacks []string
+	require.NoError(t, json.Unmarshal([]byte(out), &stacks))
+	require.Len(t, stacks, 3)
+	for i, want := range []string{"HError: 605: incorrect parameter type: limit needs an integer", "HError: 404: not found: table missing does not exist", "HError: 500: count:"} {
+		assert.True(t, strings.HasPrefix(stacks[i], want), stacks[i])
+		assert.Contains(t, stacks[i], "stacks.js:", "the function's own frame")
+		assert.NotContains(t, stacks[i], "baas_data.js")
+	}
 }

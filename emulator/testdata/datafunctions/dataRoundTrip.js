@@ -8,7 +8,8 @@
 //    "cheap":["apple","pear"],"cheapTotal":2,
 //    "afterUpdate":{"price":13,"tags":["fruit","red"]},"orCount":2,
 //    "bulkUpdated":2,"deleted":1,"left":[["apple",1],["plum",1]],
-//    "near":["apple"],"notFound":404,"badArgument":605}
+//    "near":["apple"],"deletedById":204,"finalCount":1,"notFound":404,
+//    "badArgument":605}
 exports.main = async function dataRoundTrip (event) {
   const products = new BaaS.TableObject((event.data && event.data.table) || 'e2e_product')
   const Query = BaaS.Query
@@ -40,6 +41,9 @@ exports.main = async function dataRoundTrip (event) {
 
   const near = await products.setQuery(new Query().withinCircle('loc', new BaaS.GeoPoint(1, 2), 1)).find()
 
+  const deletedById = (await products.delete(id)).status
+  const finalCount = await products.count()
+
   let notFound = null
   try {
     await products.get('000000000000000000000000')
@@ -65,6 +69,8 @@ exports.main = async function dataRoundTrip (event) {
     deleted: deleted.data.succeed,
     left: left.data.objects.map(r => [r.name, r.stock]),
     near: near.data.objects.map(r => r.name),
+    deletedById,
+    finalCount,
     notFound,
     badArgument
   }
