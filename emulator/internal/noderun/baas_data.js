@@ -16,7 +16,9 @@
 // field name, compare() without a value, incrementBy() without a number.
 // GeoPoint and GeoPolygon become GeoJSON wherever they appear (the SDK
 // serialises them as GeoJSON only in set/append/queries), and a Date is
-// sent as its ISO string (the SDK's deep copy breaks Date values).
+// sent as its ISO string (the SDK's deep copy breaks Date values). A 404
+// keeps the emulator's reason after the SDK's "not found", which the SDK
+// drops.
 //
 // bootstrap.js calls this once, before any function runs, with its HError
 // and a target() giving the emulator's address and the caller key.
@@ -103,10 +105,15 @@ function limitWithTrigger (limit, enableTrigger) {
   return enableTrigger ? QUERY_LIMIT_DEFAULT : undefined
 }
 
+function clip (s) {
+  return s.length > 200 ? s.slice(0, 200) + '…' : s
+}
+
+// describe says what a bad argument was, for a 605's message.
 function describe (v) {
   if (v === null) return 'null'
   if (isArray(v)) return 'an array'
-  if (typeof v === 'string') return v.trim() === '' ? 'a blank string' : `the string ${stringify(v)}`
+  if (typeof v === 'string') return v.trim() === '' ? 'a blank string' : `the string ${clip(stringify(v))}`
   if (typeof v === 'object') return `an object (${(v.constructor && v.constructor.name) || 'Object'})`
   return `${typeof v} ${String(v)}`
 }
@@ -197,9 +204,6 @@ module.exports = function installData (BaaS, { HError, target }) {
     else if (text.trim() !== '') reason = `unexpected answer from the emulator: ${clip(text.trim())}`
     if (status === 404) return reason ? `not found: ${reason}` : 'not found'
     return reason
-  }
-  function clip (s) {
-    return s.length > 200 ? s.slice(0, 200) + '…' : s
   }
 
   const httpAgent = new http.Agent({ keepAlive: true })
@@ -680,7 +684,3 @@ module.exports = function installData (BaaS, { HError, target }) {
   BaaS.getAsyncJobResult = getAsyncJobResult
   return BaaS
 }
-
-// For the tests of this file's pure parts.
-module.exports.fillTemplate = fillTemplate
-module.exports.withQuery = withQuery
