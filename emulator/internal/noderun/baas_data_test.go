@@ -134,6 +134,12 @@ func dataPool(t *testing.T, p *platform) *Pool {
 // error is returned as {thrown: {code, message, isHError}}.
 func runData(t *testing.T, pool *Pool, name, body string) string {
 	t.Helper()
+	return runDataEvent(t, pool, name, body, `{"data":{}}`)
+}
+
+// runDataEvent is runData with the job's event.
+func runDataEvent(t *testing.T, pool *Pool, name, body, event string) string {
+	t.Helper()
 	src := `exports.main = async function (event) {
   const T = new BaaS.TableObject('product')
   const Q = BaaS.Query
@@ -148,7 +154,7 @@ func runData(t *testing.T, pool *Pool, name, body string) string {
 }`
 	f := filepath.Join(pool.Dir(), name+".js")
 	require.NoError(t, os.WriteFile(f, []byte(src), 0o600))
-	res, err := pool.Run(context.Background(), Job{Name: name, Key: name, File: f, Root: f, Display: name + ".js", Event: []byte(`{"data":{}}`)})
+	res, err := pool.Run(context.Background(), Job{Name: name, Key: name, File: f, Root: f, Display: name + ".js", Event: []byte(event)})
 	require.NoError(t, err)
 	require.Equal(t, 0, res.Code, "the function failed: %+v", res.Error)
 	return string(res.Data)
@@ -249,6 +255,13 @@ func TestDataRequestsCarryTheCallerHeaderAndClientID(t *testing.T) {
 	}
 	assert.Empty(t, reqs[0].Header.Get("Content-Type"), "a GET has no body")
 	assert.Equal(t, "application/json;charset=utf-8", reqs[1].Header.Get("Content-Type"))
+	assert.Empty(t, reqs[0].Header.Get("X-Hydrogen-Env-ID"), "no env in the event")
+
+	// The job's environment goes with its data calls, as with BaaS.invoke.
+	runDataEvent(t, pool, "headers_env", `await T.count()`, `{"data":{},"env":{"id":"env-7"}}`)
+	reqs = p.take()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "env-7", reqs[0].Header.Get("X-Hydrogen-Env-ID"))
 }
 
 // The where JSON of one query built in the function, decoded from the find
