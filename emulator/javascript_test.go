@@ -286,13 +286,13 @@ func TestJSUnsupportedBaaSAPIsThrow611(t *testing.T) {
 		"unsupported": "exports.main = async function () {\n" +
 			"  const out = []\n" +
 			"  const tries = [\n" +
-			"    () => new BaaS.TableObject('product'),\n" +
+			"    () => new BaaS.ContentGroup(1),\n" +
 			"    () => BaaS.User.getCurrentUser(),\n" +
 			"    () => BaaS.sendEmail({}),\n" +
-			"    () => new BaaS.GeoPoint(1, 2),\n" +
+			"    () => new BaaS.TableSchema(),\n" +
 			"    () => BaaS.wxAccessToken(),\n" +
 			"    () => BaaS.request({url: 'x'}),\n" +
-			"    () => JSON.stringify({q: BaaS.Query}) + String(BaaS.Query) + console.log(BaaS.User),\n" +
+			"    () => JSON.stringify({f: BaaS.File}) + String(BaaS.File) + console.log(BaaS.User),\n" +
 			"  ]\n" +
 			"  for (const f of tries) { try { f(); out.push('no error') } catch (e) { out.push(e.code + ' ' + e.message) } }\n" +
 			"  return out\n" +
@@ -303,10 +303,10 @@ func TestJSUnsupportedBaaSAPIsThrow611(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(res.Data, &got))
 	assert.Equal(t, []string{
-		"611 611: unsupported function: BaaS.TableObject is not provided by the emulator",
+		"611 611: unsupported function: BaaS.ContentGroup is not provided by the emulator",
 		"611 611: unsupported function: BaaS.User.getCurrentUser is not provided by the emulator",
 		"611 611: unsupported function: BaaS.sendEmail is not provided by the emulator",
-		"611 611: unsupported function: BaaS.GeoPoint is not provided by the emulator",
+		"611 611: unsupported function: BaaS.TableSchema is not provided by the emulator",
 		"611 611: unsupported function: BaaS.wxAccessToken is not provided by the emulator",
 		"611 611: unsupported function: BaaS.request is not provided by the emulator",
 		"no error", // mentioning, printing or encoding the API is harmless; only using it throws

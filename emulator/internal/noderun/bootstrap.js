@@ -169,6 +169,11 @@ for (const name of [
 ]) {
   BaaS[name] = unsupported(name)
 }
+// The data API (TableObject, Query, GeoPoint, ...) lives in baas_data.js, beside this file.
+require(path.join(__dirname, 'baas_data.js'))(BaaS, {
+  HError,
+  target: () => init && { url: init.url, clientId: init.clientId, callerHeader: init.callerHeader, callerKey: init.callerKey, envId: current ? current.envId : '' }
+})
 global.BaaS = BaaS
 
 // ---- running a job ----

@@ -28,6 +28,12 @@ import (
 //go:embed bootstrap.js
 var bootstrap []byte
 
+// baasData is the BaaS data API (TableObject, Query, ...), which the
+// bootstrap loads from beside itself.
+//
+//go:embed baas_data.js
+var baasData []byte
+
 // Config says how to start workers and how functions reach the emulator.
 type Config struct {
 	Node          string // the node executable
@@ -117,6 +123,10 @@ func New(cfg Config) (*Pool, error) {
 	p := &Pool{cfg: cfg, dir: dir, script: filepath.Join(dir, "bootstrap.js"), all: map[*worker]struct{}{}, done: make(chan struct{}),
 		spareCap: cfg.Warm + runtime.NumCPU()}
 	if err := os.WriteFile(p.script, bootstrap, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "baas_data.js"), baasData, 0o600); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
