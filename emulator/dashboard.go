@@ -221,15 +221,17 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	send := func(b []byte) bool {
+	// write writes b without flushing; flush sends what was written.
+	write := func(b []byte) bool {
 		if !armDeadline() {
 			return false
 		}
 		_, err := w.Write(b)
-		return err == nil && rc.Flush() == nil
+		return err == nil
 	}
+	flush := func() bool { return rc.Flush() == nil }
 	// retry: how long the browser waits before it reconnects.
-	if !send([]byte("retry: 1000\n: stream of job events\n\n")) {
+	if !write([]byte("retry: 1000\n: stream of job events\n\n")) || !flush() {
 		return
 	}
 	tick := time.NewTicker(sseKeepAlive)
@@ -237,14 +239,28 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case b := <-sub.ch:
-			if !send(b) {
+			// Send what else is queued in the same flush: a burst of log
+			// lines costs one write to the connection, not one each.
+			sub.sent(b)
+			ok := write(b)
+			for more := true; ok && more; {
+				select {
+				case b := <-sub.ch:
+					sub.sent(b)
+					ok = write(b)
+				default:
+					more = false
+				}
+			}
+			if !ok || !flush() {
 				return
 			}
 		case <-sub.lost:
-			send([]byte("event: lost\ndata: {}\n\n"))
+			write([]byte("event: lost\ndata: {}\n\n"))
+			flush()
 			return
 		case <-tick.C:
-			if !send([]byte(": keep-alive\n\n")) {
+			if !write([]byte(": keep-alive\n\n")) || !flush() {
 				return
 			}
 		case <-r.Context().Done():

@@ -16,10 +16,13 @@ import (
 // bounded amount of memory and never slows a job.
 
 const (
-	// subscriberBuffer is how many events a subscriber may be behind
-	// before it is dropped: a burst of log lines fits, a stalled reader
-	// does not.
-	subscriberBuffer = 512
+	// subscriberBuffer and subscriberBytes are how far a subscriber may
+	// be behind, in events and in bytes, before it is dropped: a burst of
+	// log lines fits, a stalled reader does not. A job's log is capped at
+	// 1 MB, whose JSON may take up to 6 MB (\u003c for each <), and 100
+	// jobs log at once.
+	subscriberBuffer = 1024
+	subscriberBytes  = 8 << 20
 	// maxSubscribers caps the streams open at once: a dashboard tab or a
 	// `logs --follow` each hold one.
 	maxSubscribers = 64
@@ -48,7 +51,11 @@ type subscriber struct {
 	function string        // only this function's events; "" for all
 	ch       chan []byte   // "event: ...\ndata: ...\n\n" frames
 	lost     chan struct{} // closed when the subscriber was dropped for falling behind
+	queued   atomic.Int64  // the bytes of the frames in ch
 }
+
+// sent tells that the subscriber's reader has taken frame off ch.
+func (sub *subscriber) sent(frame []byte) { sub.queued.Add(-int64(len(frame))) }
 
 // subscribe adds a subscriber to the function's events (all functions
 // when fn is ""); false when too many are open.
@@ -96,12 +103,15 @@ func (h *eventHub) publish(fn, kind string, ev any) {
 		if sub.function != "" && sub.function != fn {
 			continue
 		}
-		select {
-		case sub.ch <- frame:
-		default:
-			delete(h.subs, sub)
-			close(sub.lost)
+		if sub.queued.Add(int64(len(frame))) <= subscriberBytes {
+			select {
+			case sub.ch <- frame:
+				continue
+			default:
+			}
 		}
+		delete(h.subs, sub)
+		close(sub.lost)
 	}
 	h.n.Store(int32(len(h.subs)))
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,6 +33,28 @@ func TestEventHubDropsASlowSubscriber(t *testing.T) {
 	h.unsubscribe(slow) // dropped already: no harm
 	h.unsubscribe(other)
 	assert.Equal(t, int32(0), h.n.Load())
+}
+
+// A subscriber is also dropped once the bytes it has not read pass
+// subscriberBytes, however few the events: big log lines count by size.
+func TestEventHubBoundsASubscribersBytes(t *testing.T) {
+	var h eventHub
+	sub, ok := h.subscribe("")
+	require.True(t, ok)
+	line := strings.Repeat("<", 1<<20) // 6 MB once JSON escapes it
+	h.publish("f", "log", &logEvent{ID: 1, Function: "f", Line: line})
+	require.Len(t, sub.ch, 1)
+	frame := <-sub.ch
+	sub.sent(frame)
+	assert.Greater(t, len(frame), 6<<20)
+	h.publish("f", "log", &logEvent{ID: 1, Function: "f", Line: line}) // read: there is room
+	h.publish("f", "log", &logEvent{ID: 1, Function: "f", Line: line}) // 12 MB unread
+	select {
+	case <-sub.lost:
+	default:
+		t.Fatal("the subscriber was not dropped")
+	}
+	assert.Len(t, sub.ch, 1)
 }
 
 // At most maxSubscribers streams are open at once; one leaving makes room.
