@@ -151,3 +151,23 @@ func TestDashboardJobsAPI(t *testing.T) {
 }
 
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// A job called with a traceparent shows its trace id, so that the
+// dashboard leads from a trace to the job.
+func TestDashboardShowsTheTraceID(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t)
+	srv.Register("hello", hello)
+	code, body := post(t, srv, "POST", map[string]string{
+		"X-Hydrogen-Client-ID": srv.ClientID,
+		"traceparent":          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+	}, `{"function_name":"hello","data":{"name":"t"}}`)
+	require.Equal(t, http.StatusOK, code, body)
+	_, list := get(t, srv.URL+"/_/api/jobs", nil)
+	var jobs []struct {
+		TraceID string `json:"trace_id"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(list), &jobs))
+	require.Len(t, jobs, 1)
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", jobs[0].TraceID)
+}

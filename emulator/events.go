@@ -158,14 +158,15 @@ type jobView struct {
 	StartedAt  *time.Time    `json:"started_at"`
 	FinishedAt *time.Time    `json:"finished_at"`
 	MemUsage   int64         `json:"mem_usage"`
-	Result     *resultAnswer `json:"result"` // null until the job has ended with a result
+	TraceID    string        `json:"trace_id,omitempty"` // the caller's W3C trace id, when it sent one
+	Result     *resultAnswer `json:"result"`             // null until the job has ended with a result
 	Log        []string      `json:"log,omitempty"`
 }
 
 func viewOf(j *Job) jobView {
 	v := jobView{
 		ID: j.ID, Function: j.Function, Source: j.Source, Sync: j.Sync, Status: j.Status,
-		CreatedAt: j.CreatedAt, MemUsage: j.MemUsage, Log: j.Log,
+		CreatedAt: j.CreatedAt, MemUsage: j.MemUsage, TraceID: j.TraceID, Log: j.Log,
 	}
 	if !j.StartedAt.IsZero() {
 		v.StartedAt = &j.StartedAt

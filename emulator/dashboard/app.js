@@ -188,6 +188,7 @@ function renderJob(j) {
   $("job-started").textContent = time(j.started_at);
   $("job-finished").textContent = time(j.finished_at) + (j.finished_at ? " (" + runTime(j) + ")" : "");
   $("job-mem").textContent = j.mem_usage ? Math.round(j.mem_usage / 1024) + " KiB" : "-";
+  $("job-trace").textContent = j.trace_id || "-";
   $("job-result").textContent = j.result ? JSON.stringify(j.result, null, 2) : "(not ended yet)";
   renderLog();
 }
