@@ -125,6 +125,12 @@ func (h *eventHub) jobChanged(rec Job) {
 	if h.n.Load() == 0 {
 		return
 	}
+	h.publishJob(rec)
+}
+
+// publishJob is jobChanged's work, apart so that jobChanged allocates
+// nothing when nobody listens (rec escapes here).
+func (h *eventHub) publishJob(rec Job) {
 	v := viewOf(&rec)
 	h.publish(rec.Function, "job", &v)
 }
