@@ -239,3 +239,45 @@ func TestLogsFollowUsage(t *testing.T) {
 	r = c.run("logs", "--help")
 	assert.Contains(t, r.stdout, "every --interval (10s by default")
 }
+
+// When serve stops, logs --follow says so and fails: nothing more will
+// come.
+func TestLogsFollowEndsWhenTheEmulatorStops(t *testing.T) {
+	t.Parallel()
+	srv, err := startServe("--client-id", "stop-test")
+	require.NoError(t, err)
+	c := newCLI(t)
+	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=stop-test"}
+	f := c.startFollow("logs", "slow", "--follow")
+	require.NoError(t, srv.stop())
+	f.next(f.stderr, "ended the event stream: it has stopped")
+	select {
+	case <-f.done:
+	case <-time.After(followWait):
+		t.Fatal("logs --follow did not end")
+	}
+	assert.Equal(t, 1, f.cmd.ProcessState.ExitCode())
+}
+
+// A stream that ends with "lost" (this reader fell behind) is told apart
+// from one that just ends, after the lines before it are printed.
+func TestReadStreamLost(t *testing.T) {
+	var out bytes.Buffer
+	a := newApp(strings.NewReader(""), &out, io.Discard)
+	p := newFollowPrinter(a, "f")
+	stream := "retry: 1000\n: comment\n\n" +
+		"event: log\ndata: {\"id\":7,\"function\":\"f\",\"n\":0,\"line\":\"one\"}\n\n" +
+		"event: job\ndata: {\"id\":7,\"status\":\"deadline_exceeded\",\"result\":{\"code\":1,\"error\":{\"message\":\"too slow\"}}}\n\n" +
+		"event: lost\ndata: {}\n\n" +
+		"event: log\ndata: {\"id\":8,\"function\":\"f\",\"n\":0,\"line\":\"never\"}\n\n"
+	lost, err := readStream(strings.NewReader(stream), p)
+	require.NoError(t, err)
+	assert.True(t, lost)
+	assert.Equal(t, "[f #7] one\n[f #7] deadline_exceeded: too slow\n", out.String())
+
+	out.Reset()
+	lost, err = readStream(strings.NewReader("event: log\ndata: {\"id\":9,\"line\":\"x\"}\n\n"), p)
+	require.NoError(t, err)
+	assert.False(t, lost)
+	assert.Equal(t, "[f #9] x\n", out.String())
+}

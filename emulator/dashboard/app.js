@@ -229,6 +229,8 @@ function connect() {
 
 async function start() {
   $("invoke").onsubmit = invoke;
+  // Back from the editor: a function may have been added or removed.
+  window.addEventListener("focus", () => loadFunctions().catch(() => {}));
   try {
     info = await api("api/info");
   } catch (err) {
