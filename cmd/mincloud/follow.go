@@ -123,7 +123,8 @@ func (a *app) followLogs(cmd *cobra.Command, name string, interval time.Duration
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
-			return failed(fmt.Errorf("reading the event stream of %s: %w", host, err))
+			// A closing emulator may cut the stream short: the same end.
+			return failed(fmt.Errorf("the emulator at %s ended the event stream (%v): it has stopped", host, err))
 		case !lost:
 			return failed(fmt.Errorf("the emulator at %s ended the event stream: it has stopped", host))
 		}
