@@ -80,7 +80,8 @@ func (f *following) next(ch chan string, want string) string {
 			}
 		case err := <-f.done:
 			f.done <- err // for the next wait
-			for { // the command has ended: what it printed is all in ch
+			// The command has ended: what it printed is all in ch.
+			for {
 				select {
 				case line := <-ch:
 					if strings.Contains(line, want) {
