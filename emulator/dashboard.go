@@ -24,9 +24,11 @@ import (
 // shows the client secret. It invokes through the SDK's endpoint with the
 // client id, as a mini program does.
 //
-// Tables: when the data API lands, its browse endpoint goes here as
-// GET /_/api/tables/ (and /_/api/tables/{name}/?where=...), and the page's
-// hidden "Tables" tab (index.html, app.js: loadTables) shows it.
+// TODO(tables): once the emulator's data API is merged (branch
+// wt-data-srv: Server.Table(name).Find(where), and its listTables), add
+// here GET /_/api/tables (the names) and GET /_/api/tables/{name}?where=
+// JSON&limit=N (the records, newest first), and in the page a "Tables"
+// tab beside the functions and jobs: index.html and app.js mark the spot.
 
 // DashboardPath is where the dashboard is served, below [Server.URL].
 const DashboardPath = "/_/"

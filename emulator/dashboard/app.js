@@ -7,8 +7,8 @@
 // api/jobs?limit=N, api/jobs/ID, api/events. Invoking goes through the
 // SDK's endpoint (info.invoke_path) with the client id.
 //
-// Tables (after the data API lands): add a tab that lists api/tables/ and
-// browses api/tables/NAME/?where=JSON, beside the functions and jobs.
+// TODO(tables), see dashboard.go: a tab that lists api/tables and
+// browses api/tables/NAME?where=JSON, beside the functions and jobs.
 "use strict";
 
 const maxJobs = 200; // rows kept on the page; older ones drop off
