@@ -156,25 +156,31 @@ func (s *Server) dashJobs(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = min(n, dashMaxJobs)
 	}
-	fn := r.URL.Query().Get("function")
-	s.mu.Lock()
-	var recent []*job
-	if fn == "" {
-		recent = s.records.all.slice()
-	} else if q := s.records.byFunc[fn]; q != nil {
-		recent = q.slice()
-	}
-	picked := make([]*job, 0, min(limit, len(recent)))
-	for i := len(recent) - 1; i >= 0 && len(picked) < limit; i-- {
-		picked = append(picked, recent[i])
-	}
-	s.mu.Unlock()
+	picked := s.records.newest(r.URL.Query().Get("function"), limit)
 	out := make([]jobView, len(picked))
 	for i, j := range picked {
 		rec := j.summary()
 		out[i] = viewOf(&rec)
 	}
 	writeObject(w, http.StatusOK, out)
+}
+
+// newest returns the most recent jobs, newest first, at most limit: of
+// the function fn, or of all when fn is "".
+func (r *jobRecords) newest(fn string, limit int) []*job {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var recent []*job
+	if fn == "" {
+		recent = r.all.slice()
+	} else if q := r.byFunc[fn]; q != nil {
+		recent = q.slice()
+	}
+	picked := make([]*job, 0, min(limit, len(recent)))
+	for i := len(recent) - 1; i >= 0 && len(picked) < limit; i-- {
+		picked = append(picked, recent[i])
+	}
+	return picked
 }
 
 // dashJob serves GET /_/api/jobs/{id}: one job with its log.

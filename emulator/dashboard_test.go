@@ -171,3 +171,36 @@ func TestDashboardShowsTheTraceID(t *testing.T) {
 	require.Len(t, jobs, 1)
 	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", jobs[0].TraceID)
 }
+
+// The jobs API reads the records while jobs are being recorded (run
+// with -race): newest first, each job once.
+func TestDashboardJobsWhileJobsRun(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, emulator.WithMaxJobRecords(50))
+	srv.Register("hello", hello)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			if _, err := c.Invoke(context.Background(), "hello", map[string]any{"name": "r"}, false); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for reading := true; reading; {
+		select {
+		case <-done:
+			reading = false
+		default:
+		}
+		for _, query := range []string{"?limit=20", "?function=hello&limit=20"} {
+			_, body := get(t, srv.URL+"/_/api/jobs"+query, nil)
+			var jobs []dashJob
+			require.NoError(t, json.Unmarshal([]byte(body), &jobs), body)
+			for i := 1; i < len(jobs); i++ {
+				require.Greater(t, jobs[i-1].ID, jobs[i].ID, "newest first, each once")
+			}
+		}
+	}
+}
