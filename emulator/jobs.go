@@ -129,6 +129,7 @@ func (j *job) start() {
 	ev := j.rec.withoutLog()
 	j.mu.Unlock()
 	j.srv.records.watch.send(ev)
+	j.srv.events.jobChanged(ev)
 }
 
 // finish ends the job once; later calls change nothing.
@@ -146,6 +147,7 @@ func (j *job) finish(status string, res *Result) bool {
 	j.mu.Unlock()
 	j.srv.records.grew(j, res.size())
 	j.srv.records.watch.send(ev)
+	j.srv.events.jobChanged(ev)
 	j.srv.sched.ended()
 	return true
 }
@@ -173,11 +175,13 @@ func (j *job) appendLog(line string) {
 		j.logBytes += len(line)
 		j.rec.Log = append(j.rec.Log, line)
 		kept = len(line)
+		j.srv.events.logAppended(j, len(j.rec.Log)-1, line)
 	case !j.logCut:
 		j.logCut = true
 		cut := fmt.Sprintf("%s WARN log truncated: the job logged more than %d bytes", time.Now().UTC().Format(logTimeFormat), maxLogBytes)
 		j.rec.Log = append(j.rec.Log, cut)
 		kept = len(cut)
+		j.srv.events.logAppended(j, len(j.rec.Log)-1, cut)
 	}
 	j.mu.Unlock()
 	if kept > 0 {

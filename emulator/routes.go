@@ -75,6 +75,7 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.HandleFunc("/", notFound)
 	mux.HandleFunc("/oserve/", s.withBearer(notFound))
+	s.dashboardRoutes(mux) // dashboard.go
 	return cors(mux)
 }
 

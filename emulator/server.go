@@ -74,6 +74,7 @@ type Server struct {
 	oauth   oauthState  // the Open API's sessions, codes and tokens
 	conns   connTracker // the open connections, for Close
 	js      jsState     // the Node workers of JavaScript functions
+	events  eventHub    // job events and log lines for the dashboard and logs --follow (events.go)
 
 	mu        sync.Mutex // guards the three below
 	functions map[string]*fnRecord
@@ -229,6 +230,7 @@ func (s *Server) newJob(name, source string, sync bool, h function.Handler, ev *
 	s.sched.admitted()
 	s.records.add(j)
 	ev.JobID = j.rec.ID
+	s.events.jobAdded(j)
 	return j
 }
 

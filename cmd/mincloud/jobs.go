@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -72,15 +73,42 @@ func (a *app) jobsCommand() *cobra.Command {
 }
 
 func (a *app) logsCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "logs NAME JOB_ID",
-		Short: "Print a job's log",
-		Long:  "logs prints the log of one of the function's jobs (see 'mincloud jobs NAME'), read from the job's user_log_url.",
-		Args:  exactArgs("function name", "job id"),
+	var follow bool
+	var interval time.Duration
+	cmd := &cobra.Command{
+		Use:   "logs NAME [JOB_ID]",
+		Short: "Print a job's log, or follow the function's jobs as they run",
+		Long: `logs NAME JOB_ID prints the log of one of the function's jobs (see
+'mincloud jobs NAME'), read from the job's user_log_url.
+
+logs NAME --follow prints the log lines of each new job of NAME, as
+"[NAME #JOB_ID] line", until Ctrl-C (exit 0). From 'mincloud serve' the
+lines come as the jobs log them, through the emulator's event stream (no
+client secret needed). The platform has no stream: there logs reads the
+job history every --interval (10s by default: 6 requests a minute, where
+the free plan allows 50 per app), plus one request per ended job for its
+log (at most 5 per interval), and prints each job's log once it ended.
+Failed jobs end with a line naming their status.`,
+		Example: `  mincloud logs helloWorld 1000042
+  mincloud logs helloWorld --follow
+  mincloud logs helloWorld --follow --json`,
+		Args: rangeArgs(1, "function name", "job id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if err := checkFunctionName(cmd, name); err != nil {
 				return err
+			}
+			if follow {
+				if len(args) > 1 {
+					return usageErr(cmd, "--follow takes no job id: it prints the jobs that start from now on")
+				}
+				if interval < minFollowInterval {
+					return usageErr(cmd, "--interval must be at least %s, not %s", minFollowInterval, interval)
+				}
+				return a.followLogs(cmd, name, interval)
+			}
+			if len(args) < 2 {
+				return usageErr(cmd, "job id is required (or --follow, to follow the new jobs)")
 			}
 			id, err := strconv.ParseInt(args[1], 10, 64)
 			if err != nil || id <= 0 {
@@ -108,4 +136,8 @@ func (a *app) logsCommand() *cobra.Command {
 			return nil
 		},
 	}
+	f := cmd.Flags()
+	f.BoolVarP(&follow, "follow", "f", false, "print the log lines of each new job as the jobs run, until Ctrl-C")
+	f.DurationVar(&interval, "interval", defaultFollowInterval, "with --follow on the platform: how often to read the job history")
+	return cmd
 }

@@ -133,6 +133,7 @@ variables and the login file are for the commands that call an app.`,
 				return failed(err)
 			}
 			fmt.Fprintf(a.stdout, "MinCloud emulator listening on %s\nclient id: %s\n", srv.URL, srv.ClientID)
+			fmt.Fprintf(a.stdout, "dashboard: %s%s\n", srv.URL, emulator.DashboardPath)
 			if f.secret == "" {
 				// Secrets never reach the output, not even a made-up one.
 				fmt.Fprintln(a.stdout, "Open API: start with --client-secret S to use login, deploy, list and the debug invoke")

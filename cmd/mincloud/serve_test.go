@@ -15,6 +15,7 @@ func TestServeFlagsAndCleanStop(t *testing.T) {
 	require.NoError(t, err)
 	banner := strings.Join(srv.banner, "\n")
 	assert.Contains(t, banner, "client id: serve-test")
+	assert.Contains(t, banner, "dashboard: "+srv.url+"/_/")
 	assert.Contains(t, banner, "functions: chain, echo, fail, helloWorld, slow")
 	assert.Contains(t, banner, "start with --client-secret", "says how to reach the Open API")
 	assert.NotContains(t, banner, "secret:", "a made-up secret is not printed either")

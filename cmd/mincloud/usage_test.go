@@ -28,7 +28,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"jobs"}, "function name is required", "mincloud jobs"},
 		{[]string{"jobs", "echo", "--limit", "0"}, "--limit must be at least 1, not 0", "mincloud jobs"},
 		{[]string{"jobs", "echo", "--limit", "many"}, `invalid argument "many" for "--limit" flag: strconv.ParseInt: parsing "many": invalid syntax`, "mincloud jobs"},
-		{[]string{"logs", "echo"}, "job id is required", "mincloud logs"},
+		{[]string{"logs", "echo"}, "job id is required (or --follow, to follow the new jobs)", "mincloud logs"},
 		{[]string{"logs", "echo", "x1"}, `job id must be a positive whole number, not "x1"`, "mincloud logs"},
 		{[]string{"list", "extra"}, `unexpected argument "extra"`, "mincloud list"},
 		{[]string{"list", "--bogus"}, "unknown flag: --bogus", "mincloud list"},
