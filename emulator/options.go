@@ -36,6 +36,7 @@ type config struct {
 	envNames          map[string]string
 	logOutput         io.Writer
 	nodePath          string
+	data              dataConfig
 }
 
 func defaultConfig() config {

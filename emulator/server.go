@@ -85,6 +85,8 @@ type Server struct {
 	served    chan struct{} // closed when Serve has returned
 
 	js jsState // the Node workers of JavaScript functions
+
+	data *dataState // the tables (data.go)
 }
 
 // fnRecord is a function the emulator knows: registered in Go, or
@@ -144,6 +146,11 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		queued:       make(chan struct{}, 1),
 		inner:        map[string]*baas.Client{},
 	}
+	if err := s.openData(); err != nil {
+		ln.Close()
+		cancel()
+		return nil, err
+	}
 	close(s.idle)
 	s.nextID.Store(1_000_000)
 	s.innerHTTP = &http.Client{Transport: &callerTransport{key: s.callerKey, base: &http.Transport{
@@ -175,6 +182,7 @@ func (s *Server) Close() {
 		s.handlers.Wait()
 		s.closeJS()
 		s.innerHTTP.CloseIdleConnections()
+		s.closeData()
 	})
 }
 

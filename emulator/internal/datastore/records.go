@@ -624,3 +624,32 @@ func (s *Store) DeleteWhere(ctx context.Context, ref string, b Bulk) (*BulkResul
 	}
 	return res, tx.Commit()
 }
+
+// CreateAll adds records in one transaction, all or none: the first
+// failing item fails the call (for Go tests, which want to know).
+func (s *Store) CreateAll(ctx context.Context, ref string, items []Doc, createdBy int64) ([]Doc, error) {
+	t, err := s.tableForWrite(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	out := make([]Doc, len(items))
+	for i, body := range items {
+		doc, err := s.prepareCreate(t, body, createdBy)
+		if err == nil {
+			err = insertDoc(ctx, tx, t, doc)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("record %d: %w", i, err)
+		}
+		out[i] = doc
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return s.Present(ctx, t, out, View{})
+}

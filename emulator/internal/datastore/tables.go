@@ -551,3 +551,49 @@ func (s *Store) ensureIndex(ctx context.Context, db execer, t *Table, field stri
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
+
+// IndexName is a unique index's name, in the platform's (MongoDB's)
+// style: name_1, or a_1_b_1 for a compound one.
+func IndexName(fields []string) string { return strings.Join(fields, "_1_") + "_1" }
+
+// AddIndex adds a unique index on fields; the records must already obey it.
+func (s *Store) AddIndex(ctx context.Context, ref string, fields []string) (*Table, error) {
+	t, err := s.tableFor(ref)
+	if err != nil {
+		return nil, err
+	}
+	spec := TableSpec{}
+	for _, ix := range t.Indexes {
+		if IndexName(ix) == IndexName(fields) {
+			return nil, badRequest("Index %s already exists.", IndexName(fields))
+		}
+		spec.Indexes = append(spec.Indexes, struct{ Fields []string }{ix})
+	}
+	spec.Indexes = append(spec.Indexes, struct{ Fields []string }{fields})
+	return s.UpdateTable(ctx, ref, spec)
+}
+
+// DropIndex removes the unique index name.
+func (s *Store) DropIndex(ctx context.Context, ref, name string) error {
+	t, err := s.tableFor(ref)
+	if err != nil {
+		return err
+	}
+	spec := TableSpec{Indexes: []struct{ Fields []string }{}}
+	found := false
+	for _, ix := range t.Indexes {
+		if IndexName(ix) == name {
+			found = true
+			continue
+		}
+		spec.Indexes = append(spec.Indexes, struct{ Fields []string }{ix})
+	}
+	if !found {
+		return notFound("Table %q has no index %q.", t.Name, name)
+	}
+	if _, err := s.db.ExecContext(ctx, `DROP INDEX IF EXISTS `+quoteIdent(SQLTable(t.ID)+"_u_"+strings.Join(strings.Split(strings.TrimSuffix(name, "_1"), "_1_"), "_"))); err != nil {
+		return err
+	}
+	_, err = s.UpdateTable(ctx, ref, spec)
+	return err
+}
