@@ -599,13 +599,15 @@ func (s *Server) readTableSpec(w http.ResponseWriter, r *http.Request) (datastor
 }
 
 // createTable serves POST /oserve/v1.8/table/. A table made here is
-// declared: its types are checked, and unknown tables become 404. The
-// body's indexes (schema-import sends them) make unique indexes.
+// declared: its types are checked, and unknown tables become 404. An
+// indexes key is tolerated and ignored: schema-import sends the file's
+// table as it is, then adds each index through the index API (§8.4).
 func (s *Server) createTable(w http.ResponseWriter, r *http.Request, _ dataCall) {
 	spec, ok := s.readTableSpec(w, r)
 	if !ok {
 		return
 	}
+	spec.Indexes = nil
 	if spec.Schema == nil {
 		writeError(w, http.StatusBadRequest, "Invalid table: schema.fields is required.")
 		return

@@ -74,6 +74,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.listCommand(), a.deleteCommand(),
 		a.invokeCommand(), a.jobsCommand(), a.logsCommand(),
 		a.serveCommand(),
+		a.dataCommand(), a.schemaImportCommand(), // data.go, schema_import.go
 	)
 	return root
 }

@@ -22,6 +22,7 @@ type serveFlags struct {
 	maxJobs, memoryLimitInMB  int
 	maxJobRecords             int
 	functionsDir              string
+	dataFile, schemaFile      string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -35,6 +36,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.memoryLimitInMB, "memory-limit", emulator.DefaultMemoryLimitInMB, "the memoryLimitInMB the events carry, in MB")
 	fl.StringVar(&f.functionsDir, "functions", "", "serve the JavaScript functions in DIR (<name>.js or <name>/index.js) instead of the demo functions, reloading them as they change")
 	fl.IntVar(&f.maxJobRecords, "max-job-records", emulator.DefaultMaxJobRecords, "how many of the most recent jobs to keep (records, logs, history)")
+	fl.StringVar(&f.dataFile, "data", "", "keep the tables in the SQLite database FILE, across restarts (in memory when empty)")
+	fl.StringVar(&f.schemaFile, "schema", "", "load tables from the schema FILE (the dashboard's JSON format); unknown tables are then 404")
 }
 
 // check rejects values the emulator cannot use, before it starts.
@@ -63,6 +66,8 @@ func (f *serveFlags) options() []emulator.Option {
 		emulator.WithMaxJobs(f.maxJobs),
 		emulator.WithMemoryLimit(f.memoryLimitInMB),
 		emulator.WithMaxJobRecords(f.maxJobRecords),
+		emulator.WithDataFile(f.dataFile),
+		schemaOption(f.schemaFile),
 	}
 }
 
@@ -129,6 +134,7 @@ variables and the login file are for the commands that call an app.`,
 				fmt.Fprintln(a.stdout, "Open API: start with --client-secret S to use login, deploy, list and the debug invoke")
 			}
 			fmt.Fprintf(a.stdout, "functions: %s\n", strings.Join(srv.Functions(), ", "))
+			fmt.Fprintln(a.stdout, dataBanner(f.dataFile, f.schemaFile))
 			try := "helloWorld '{\"name\":\"allen\"}'"
 			if names := srv.Functions(); f.functionsDir != "" && len(names) > 0 {
 				try = names[0] + " '{}'"
