@@ -209,14 +209,14 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, _ dataCall)
 	store := s.data.store
 	// next needs to know whether more follow: count when not asked to,
 	// unless the page came back short.
-	t, docs, total, err := store.Find(r.Context(), r.PathValue("table"), datastore.Query{
+	t, docs, total, err := store.FindRaw(r.Context(), r.PathValue("table"), datastore.Query{
 		Where: []byte(q.Get("where")), OrderBy: q.Get("order_by"), Limit: limit, Offset: offset, WithCount: withCount,
 	})
 	if err != nil {
 		writeDataError(w, err)
 		return
 	}
-	out, err := store.Present(r.Context(), t, docs, datastore.View{Keys: q.Get("keys"), Expand: q.Get("expand")})
+	out, err := store.PresentJSON(r.Context(), t, docs, datastore.View{Keys: q.Get("keys"), Expand: q.Get("expand")})
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -237,7 +237,25 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, _ dataCall)
 	if offset > 0 {
 		meta.Previous = pageLink(r, max(0, offset-limit))
 	}
-	writeData(w, http.StatusOK, listAnswer{Meta: meta, Objects: out})
+	// The records are JSON already: the envelope is written around them.
+	head, err := marshalData(meta)
+	if err != nil {
+		writeDataError(w, err)
+		return
+	}
+	n := len(head) + 32
+	for _, o := range out {
+		n += len(o) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(append(append(b, `{"meta":`...), head...), `,"objects":[`...)
+	for i, o := range out {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, o...)
+	}
+	writeJSON(w, http.StatusOK, append(b, "]}"...))
 }
 
 // getRecord serves get (GET …/record/:id/).

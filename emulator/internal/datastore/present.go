@@ -1,9 +1,11 @@
 package datastore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -255,5 +257,63 @@ func (s *Store) byIDLocked(id int64) (*Table, bool) {
 	return t, ok
 }
 
-// Marshal writes a record's JSON.
-func Marshal(v any) ([]byte, error) { return json.Marshal(v) }
+// marshalDoc writes JSON as JSON.stringify does (no HTML escaping): the
+// stored form, which where's array and object equality compare with.
+func marshalDoc(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// PresentJSON is Present on stored JSON, giving each record's answer
+// JSON. A table without pointers asked for no keys or expand — the usual
+// find — needs no decoding: _id is spliced in front of the stored JSON.
+func (s *Store) PresentJSON(ctx context.Context, t *Table, raws []RawDoc, v View) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(raws))
+	if strings.TrimSpace(v.Keys) == "" && strings.TrimSpace(v.Expand) == "" && !t.hasPointers() {
+		for i, r := range raws {
+			if len(r.JSON) < 2 || r.JSON[0] != '{' {
+				return nil, fmt.Errorf("record %s is stored damaged", r.ID)
+			}
+			b := make([]byte, 0, len(r.JSON)+len(r.ID)+10)
+			b = append(b, `{"_id":`...)
+			b = strconv.AppendQuote(b, r.ID)
+			if len(r.JSON) > 2 {
+				b = append(b, ',')
+			}
+			out[i] = append(b, r.JSON[1:]...)
+		}
+		return out, nil
+	}
+	docs := make([]Doc, len(raws))
+	for i, r := range raws {
+		d, err := ParseObject(r.JSON)
+		if err != nil {
+			return nil, err
+		}
+		docs[i] = d
+	}
+	shown, err := s.Present(ctx, t, docs, v)
+	if err != nil {
+		return nil, err
+	}
+	for i, d := range shown {
+		if out[i], err = marshalDoc(d); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (t *Table) hasPointers() bool {
+	for _, f := range t.Fields {
+		if f.Type == "reference" {
+			return true
+		}
+	}
+	return false
+}

@@ -190,7 +190,7 @@ func isUnique(err error) bool {
 }
 
 func insertDoc(ctx context.Context, tx *sql.Tx, t *Table, doc Doc) error {
-	b, err := json.Marshal(doc)
+	b, err := marshalDoc(doc)
 	if err != nil {
 		return err
 	}
@@ -344,6 +344,19 @@ func (s *Store) compile(ctx context.Context, t *Table, q Query) (*compiled, erro
 	for _, f := range append(w.fields, sortFields...) {
 		s.ensureIndex(ctx, s.db, t, f)
 	}
+	// A filter on an equality plus an order: one index on both lets
+	// SQLite read the page in order and stop after limit matches.
+	if len(w.eqFields) > 0 {
+		sortBy := "created_at"
+		if len(sortFields) > 0 {
+			sortBy = sortFields[0]
+		} else if strings.TrimSpace(q.OrderBy) != "" || w.near != nil {
+			sortBy = "" // ordered by id or distance
+		}
+		if sortBy != "" && sortBy != w.eqFields[0] {
+			s.ensureIndex(ctx, s.db, t, w.eqFields[0], sortBy)
+		}
+	}
 	return &compiled{t: t, w: w, order: order, limit: q.Limit}, nil
 }
 
@@ -392,6 +405,28 @@ func orderSQL(t *Table, orderBy string, near *nearSort) (string, []string, error
 // Find returns a page of the records q matches, and (with WithCount) how
 // many match in all (-1 otherwise).
 func (s *Store) Find(ctx context.Context, ref string, q Query) (*Table, []Doc, int, error) {
+	t, raws, total, err := s.FindRaw(ctx, ref, q)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	docs := make([]Doc, len(raws))
+	for i, r := range raws {
+		if docs[i], err = ParseObject(r.JSON); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	return t, docs, total, nil
+}
+
+// RawDoc is a record as stored: its id and its JSON.
+type RawDoc struct {
+	ID   string
+	JSON []byte
+}
+
+// FindRaw is Find giving the stored JSON, for answers that need not
+// decode it ([Store.PresentJSON]).
+func (s *Store) FindRaw(ctx context.Context, ref string, q Query) (*Table, []RawDoc, int, error) {
 	t, err := s.tableFor(ref)
 	if err != nil {
 		return nil, nil, 0, err
@@ -406,16 +441,27 @@ func (s *Store) Find(ctx context.Context, ref string, q Query) (*Table, []Doc, i
 			return nil, nil, 0, err
 		}
 	}
+	out := []RawDoc{}
 	if c.limit == 0 {
-		return t, []Doc{}, total, nil
+		return t, out, total, nil
 	}
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT doc FROM %s WHERE %s ORDER BY %s LIMIT ? OFFSET ?`, SQLTable(t.ID), c.w.expr, c.order),
-		append(c.w.args, c.limit, q.Offset)...)
+	stmt, err := s.prepared(ctx, fmt.Sprintf(`SELECT id, doc FROM %s WHERE %s ORDER BY %s LIMIT ? OFFSET ?`, SQLTable(t.ID), c.w.expr, c.order))
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	docs, err := scanDocs(rows)
-	return t, docs, total, err
+	rows, err := stmt.QueryContext(ctx, append(c.w.args, c.limit, q.Offset)...)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r RawDoc
+		if err := rows.Scan(&r.ID, &r.JSON); err != nil {
+			return nil, nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return t, out, total, rows.Err()
 }
 
 // Count is how many records match where.
@@ -489,7 +535,7 @@ func (s *Store) updateDoc(ctx context.Context, tx *sql.Tx, t *Table, doc Doc, u 
 	if !explicit || doc["updated_at"] == nil {
 		doc["updated_at"] = json.Number(strconv.FormatInt(s.now().Unix(), 10))
 	}
-	b, err := json.Marshal(doc)
+	b, err := marshalDoc(doc)
 	if err != nil {
 		return err
 	}

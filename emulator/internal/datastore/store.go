@@ -47,6 +47,47 @@ type Store struct {
 	indexed map[string]bool // "table\x00expr" already indexed
 
 	idSeq atomic.Uint32
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // finds prepared once: the same query shape comes again and again
+}
+
+// maxStmts bounds the prepared finds kept; past it they are all closed.
+const maxStmts = 128
+
+// prepared gives a prepared statement for a find's SQL, kept for the next
+// find of the same shape (values are arguments, so shapes repeat).
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	if len(s.stmts) >= maxStmts {
+		for _, st := range s.stmts {
+			st.Close()
+		}
+		s.stmts = nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// forgetStatements closes the prepared finds of a table that goes.
+func (s *Store) forgetStatements() {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
 }
 
 // Options configure [Open].
@@ -98,7 +139,10 @@ func Open(opt Options) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.forgetStatements()
+	return s.db.Close()
+}
 
 // DB is the database, for benchmarks that run the same query as bare SQL.
 func (s *Store) DB() *sql.DB { return s.db }

@@ -497,6 +497,8 @@ func (s *Store) DeleteTable(ctx context.Context, ref string) error {
 			}
 		}
 	}
+	// The prepared finds go first: none may hold the table being dropped.
+	s.forgetStatements()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -533,19 +535,24 @@ func (s *Store) Reset(ctx context.Context, ref string) error {
 	return err
 }
 
-// ensureIndex gives a queried or sorted field an expression index, once.
-func (s *Store) ensureIndex(ctx context.Context, db execer, t *Table, field string) {
-	key := SQLTable(t.ID) + "\x00" + field
+// ensureIndex gives a queried or sorted field (or a pair: an equality
+// and an order) an expression index, once.
+func (s *Store) ensureIndex(ctx context.Context, db execer, t *Table, fields ...string) {
+	key := SQLTable(t.ID) + "\x00" + strings.Join(fields, "\x00")
 	s.mu.Lock()
 	done := s.indexed[key]
 	s.indexed[key] = true
 	s.mu.Unlock()
-	if done || field == "id" || field == "created_at" {
+	if done || len(fields) == 1 && (fields[0] == "id" || fields[0] == "_id" || fields[0] == "created_at") {
 		return
 	}
-	name := SQLTable(t.ID) + "_" + strings.ReplaceAll(field, ".", "__")
+	exprs := make([]string, len(fields))
+	for i, f := range fields {
+		exprs[i] = jsonExtract(f)
+	}
+	name := SQLTable(t.ID) + "_" + strings.ReplaceAll(strings.Join(fields, "__"), ".", "_")
 	// An index is an optimisation: if it cannot be made the query still runs.
-	db.ExecContext(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s(%s)`, quoteIdent(name), SQLTable(t.ID), jsonExtract(field)))
+	db.ExecContext(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s(%s)`, quoteIdent(name), SQLTable(t.ID), strings.Join(exprs, ", ")))
 }
 
 type execer interface {

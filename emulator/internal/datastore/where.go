@@ -50,6 +50,10 @@ type whereSQL struct {
 	args   []any
 	fields []string
 	near   *nearSort
+	// eqFields are fields every match equals a scalar on (conditions
+	// ANDed from the top): an index on (eq field, sort field) serves the
+	// filter and the order at once.
+	eqFields []string
 }
 
 type nearSort struct {
@@ -71,7 +75,7 @@ func compileWhere(t *Table, where []byte) (*whereSQL, error) {
 		return nil, badRequest("Invalid where: not JSON (%v).", err)
 	}
 	c := &compiler{t: t, w: w}
-	expr, err := c.node(v, "where")
+	expr, err := c.node(v, "where", true)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +93,9 @@ func (c *compiler) arg(v any) string {
 	return "?"
 }
 
-// node compiles one where object.
-func (c *compiler) node(v any, at string) (string, error) {
+// node compiles one where object; conj says every match must meet it
+// (it is ANDed from the top, under no $or).
+func (c *compiler) node(v any, at string, conj bool) (string, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return "", badRequest("Invalid where: %s must be an object, not %s.", at, describe(v))
@@ -107,7 +112,7 @@ func (c *compiler) node(v any, at string) (string, error) {
 			}
 			var sub []string
 			for i, e := range list {
-				s, err := c.node(e, fmt.Sprintf("%s[%d]", k, i))
+				s, err := c.node(e, fmt.Sprintf("%s[%d]", k, i), conj && k == "$and")
 				if err != nil {
 					return "", err
 				}
@@ -125,7 +130,7 @@ func (c *compiler) node(v any, at string) (string, error) {
 		case strings.HasPrefix(k, "$"):
 			return "", badRequest("Invalid where: unknown operator %s at the top of a condition (only $and and $or go there).", k)
 		default:
-			s, err := c.field(k, val)
+			s, err := c.field(k, val, conj)
 			if err != nil {
 				return "", err
 			}
@@ -140,7 +145,7 @@ func (c *compiler) node(v any, at string) (string, error) {
 
 // field compiles the conditions on one field: {op: value, ...} (all must
 // hold), or a bare value, taken as $eq.
-func (c *compiler) field(name string, val any) (string, error) {
+func (c *compiler) field(name string, val any, conj bool) (string, error) {
 	if !fieldPathRule.MatchString(name) {
 		return "", badRequest("Invalid where: %q is not a field name (a name starts with a letter and has letters, digits and _).", name)
 	}
@@ -159,7 +164,11 @@ func (c *compiler) field(name string, val any) (string, error) {
 		}
 	}
 	if !isOps || len(ops) == 0 {
+		c.noteEq(name, val, conj)
 		return c.op(name, "$eq", val, nil)
+	}
+	if v, ok := ops["$eq"]; ok {
+		c.noteEq(name, v, conj)
 	}
 	var parts []string
 	for _, op := range sortedKeys(ops) {
@@ -176,6 +185,17 @@ func (c *compiler) field(name string, val any) (string, error) {
 		parts = append(parts, s)
 	}
 	return "(" + strings.Join(parts, ") AND (") + ")", nil
+}
+
+// noteEq records an equality every match has, on a scalar.
+func (c *compiler) noteEq(name string, v any, conj bool) {
+	if !conj || name == "created_by" || c.t.fieldType(name) == "reference" {
+		return
+	}
+	switch v.(type) {
+	case string, json.Number, bool:
+		c.w.eqFields = append(c.w.eqFields, name)
+	}
 }
 
 // opTypes is what each operator applies to (§3.3, the union of the
@@ -409,7 +429,7 @@ func (c *compiler) eq(name, x, typ string, v any, loose, isDate bool) (string, e
 		}
 		return fmt.Sprintf("%s = 'text' AND %s = %s", typ, x, c.arg(val)), nil
 	case []any, map[string]any:
-		b, _ := json.Marshal(val)
+		b, _ := marshalDoc(val)
 		want := "array"
 		if _, ok := val.(map[string]any); ok {
 			want = "object"

@@ -3,6 +3,7 @@ package datastore
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -231,5 +232,44 @@ func TestOrderPageCount(t *testing.T) {
 	n, err := s.Count(ctx, "fruit", []byte(`{"ok":true}`))
 	if err != nil || n != 2 {
 		t.Fatalf("count %d %v", n, err)
+	}
+}
+
+// TestFindUsesAnIndexForFilterAndOrder: an equality plus an order gets
+// one index on both, so SQLite reads in order and sorts nothing.
+func TestFindUsesAnIndexForFilterAndOrder(t *testing.T) {
+	s := openMem(t)
+	seedFruit(t, s)
+	ctx := context.Background()
+	tbl, _ := s.Lookup("fruit")
+	for _, c := range []struct{ where, order string }{
+		{`{"$and":[{"desc":{"$eq":"banana"}},{"price":{"$gt":1}}]}`, ""},
+		{`{"desc":"banana"}`, "-price"},
+	} {
+		q := Query{Where: []byte(c.where), OrderBy: c.order, Limit: 20}
+		if _, _, _, err := s.Find(ctx, "fruit", q); err != nil {
+			t.Fatal(err)
+		}
+		cq, err := s.compile(ctx, tbl, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`EXPLAIN QUERY PLAN SELECT id, doc FROM %s WHERE %s ORDER BY %s LIMIT 20`,
+			SQLTable(tbl.ID), cq.w.expr, cq.order), cq.w.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			rows.Scan(&id, &parent, &unused, &detail)
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		all := strings.Join(plan, "; ")
+		if !strings.Contains(all, "USING INDEX") || strings.Contains(all, "TEMP B-TREE") {
+			t.Errorf("%s order %q: plan %s", c.where, c.order, all)
+		}
 	}
 }
