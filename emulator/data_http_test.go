@@ -59,9 +59,10 @@ func TestDataGoldenRequests(t *testing.T) {
 	id := rec["id"].(string)
 	assert.Len(t, id, 24)
 	assert.Equal(t, id, rec["_id"])
-	for _, k := range []string{"created_at", "updated_at", "created_by", "read_perm", "write_perm"} {
+	for _, k := range []string{"created_at", "updated_at", "read_perm", "write_perm"} {
 		assert.Contains(t, rec, k)
 	}
+	assert.NotContains(t, rec, "created_by", "an anonymous caller is no creator")
 
 	// createMany([{a:1},{a:2}], {enableTrigger:false})
 	st, body = web(t, srv, "POST", "/hserve/v2.4/table/product/record/?enable_trigger=0", `[{"a":1},{"a":2}]`)
@@ -95,6 +96,13 @@ func TestDataGoldenRequests(t *testing.T) {
 	st, body = web(t, srv, "GET", "/hserve/v2.4/table/product/record/?limit=1&offset=0&where=%7B%7D&return_total_count=1", "")
 	require.Equal(t, 200, st, body)
 	assert.EqualValues(t, 3, decodeMap(t, body)["meta"].(map[string]any)["total_count"])
+
+	// limit=0 answers no objects; the count still works (§10.22).
+	st, body = web(t, srv, "GET", "/hserve/v2.4/table/product/record/?limit=0&where=%7B%7D&return_total_count=1", "")
+	require.Equal(t, 200, st, body)
+	page = decodeMap(t, body)
+	assert.Empty(t, page["objects"])
+	assert.EqualValues(t, 3, page["meta"].(map[string]any)["total_count"])
 
 	// get(id)
 	st, body = web(t, srv, "GET", "/hserve/v2.5/table/product/record/"+id+"/", "")

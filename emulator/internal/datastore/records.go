@@ -75,7 +75,9 @@ func (s *Store) prepareCreate(t *Table, body Doc, createdBy int64) (Doc, error) 
 	doc["id"] = id
 	setDefault(doc, "created_at", now)
 	setDefault(doc, "updated_at", now)
-	setDefault(doc, "created_by", json.Number(strconv.FormatInt(createdBy, 10)))
+	if createdBy != 0 { // 0: an anonymous caller, no creator to record
+		setDefault(doc, "created_by", json.Number(strconv.FormatInt(createdBy, 10)))
+	}
 	setDefault(doc, "read_perm", permList(t.RowReadPerm))
 	setDefault(doc, "write_perm", permList(t.RowWritePerm))
 	if t.Declared {
@@ -212,7 +214,8 @@ func uniqueWhat(t *Table, _ Doc) string {
 	return "id or " + strings.Join(parts, " or ")
 }
 
-// Create adds one record; createdBy is the creator's user id.
+// Create adds one record; createdBy is the creator's user id (0 for
+// none: an anonymous caller).
 func (s *Store) Create(ctx context.Context, ref string, body Doc, createdBy int64) (Doc, error) {
 	t, err := s.tableForWrite(ctx, ref)
 	if err != nil {
