@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -266,7 +267,7 @@ func (c *compiler) op(name, op string, v any, all map[string]any) (string, error
 		sqlOp := map[string]string{"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}[op]
 		switch val := v.(type) {
 		case json.Number:
-			return fmt.Sprintf("%s IN ('integer','real') AND %s %s %s", typ, x, sqlOp, c.arg(numArg(val))), nil
+			return numRange(c, x, op, val), nil
 		case string:
 			if isDate {
 				d, err := normDate(val)
@@ -414,7 +415,12 @@ func (c *compiler) eq(name, x, typ string, v any, loose, isDate bool) (string, e
 		if loose {
 			return fmt.Sprintf("CAST(%s AS TEXT) = %s", x, c.arg(val.String())), nil
 		}
-		return fmt.Sprintf("%s IN ('integer','real') AND %s = %s", typ, x, c.arg(numArg(val))), nil
+		// A JSON string or object never equals a number in SQLite; only
+		// true and false (1 and 0 to json_extract) need the type check.
+		if f, _ := val.Float64(); f == 0 || f == 1 {
+			return fmt.Sprintf("%s IN ('integer','real') AND %s = %s", typ, x, c.arg(numArg(val))), nil
+		}
+		return fmt.Sprintf("%s = %s", x, c.arg(numArg(val))), nil
 	case string:
 		if loose {
 			// Pointer ids compare loosely: the SDK sends user ids as strings.
@@ -427,7 +433,13 @@ func (c *compiler) eq(name, x, typ string, v any, loose, isDate bool) (string, e
 			}
 			val = d
 		}
-		return fmt.Sprintf("%s = 'text' AND %s = %s", typ, x, c.arg(val)), nil
+		// Only an object's or array's JSON text could pass for a string
+		// that looks like one: the type check is needed for those alone
+		// (each json_* call parses the record again).
+		if strings.HasPrefix(val, "[") || strings.HasPrefix(val, "{") {
+			return fmt.Sprintf("%s = 'text' AND %s = %s", typ, x, c.arg(val)), nil
+		}
+		return fmt.Sprintf("%s = %s", x, c.arg(val)), nil
 	case []any, map[string]any:
 		b, _ := marshalDoc(val)
 		want := "array"
@@ -437,6 +449,26 @@ func (c *compiler) eq(name, x, typ string, v any, loose, isDate bool) (string, e
 		return fmt.Sprintf("%s = '%s' AND %s = json(%s)", typ, want, x, c.arg(string(b))), nil
 	}
 	return "", badRequest("Invalid where on %s: cannot compare with %s.", name, describe(v))
+}
+
+// numRange compiles a comparison with a number as one BETWEEN, which
+// evaluates the field once and excludes strings, objects and arrays (they
+// sort after every number). Strict bounds move to the next double. As in
+// sorting, true and false count as 1 and 0.
+func numRange(c *compiler, x, op string, n json.Number) string {
+	f, _ := n.Float64()
+	lo, hi := any(math.Inf(-1)), any(math.Inf(1))
+	switch op {
+	case "$gt":
+		lo = math.Nextafter(f, math.Inf(1))
+	case "$gte":
+		lo = numArg(n)
+	case "$lt":
+		hi = math.Nextafter(f, math.Inf(-1))
+	case "$lte":
+		hi = numArg(n)
+	}
+	return fmt.Sprintf("%s BETWEEN %s AND %s", x, c.arg(lo), c.arg(hi))
 }
 
 // scalarArgs is the SQL argument(s) an $in/$nin/$all element stands for.

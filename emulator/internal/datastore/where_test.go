@@ -88,6 +88,11 @@ func TestWhereOperators(t *testing.T) {
 		{`{"desc":{"$regex":"^APP","$options":"gi"}}`, "n1,n2,n4"}, // g is ignored (§10.9)
 		{`{"ok":{"$eq":true}}`, "n1,n3"},
 		{`{"ok":false}`, "n2"},
+		{`{"ok":{"$eq":1}}`, ""},       // true is not 1
+		{`{"ok":{"$gte":1}}`, "n1,n3"}, // but ranges and order count it as 1
+		{`{"desc":{"$eq":"[1]"}}`, ""},
+		{`{"price":{"$lt":-1}}`, ""},
+		{`{"desc":{"$gt":"b"}}`, "n3"},               // strings compare as strings
 		{`{"p":{"$isnull":true}}`, "n1,n2,n3,n4,n5"}, // missing counts as null (§10.6)
 		{`{"ok":{"$isnull":false}}`, "n1,n2,n3"},
 		{`{"p":{"$exists":true}}`, "n1"}, // key presence (§10.5)
