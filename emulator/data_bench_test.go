@@ -210,7 +210,7 @@ const rssChildEnv = "MINCLOUD_BENCH_RSS_CHILD"
 // resident memory when it had just started.
 func BenchmarkDataRSS(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestDataRSSChild$")
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcessDataRSS$")
 		cmd.Env = append(os.Environ(), rssChildEnv+"="+filepath.Join(b.TempDir(), "rss.db"))
 		stdin, _ := cmd.StdinPipe()
 		stdout, _ := cmd.StdoutPipe()
@@ -244,9 +244,9 @@ func BenchmarkDataRSS(b *testing.B) {
 	}
 }
 
-// TestDataRSSChild is BenchmarkDataRSS's emulator process; it does
-// nothing unless run as that child.
-func TestDataRSSChild(t *testing.T) {
+// TestHelperProcessDataRSS is BenchmarkDataRSS's emulator process, as
+// os/exec's TestHelperProcess: it does nothing unless run as that child.
+func TestHelperProcessDataRSS(t *testing.T) {
 	path := os.Getenv(rssChildEnv)
 	if path == "" {
 		return

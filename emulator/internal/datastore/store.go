@@ -44,7 +44,9 @@ type Store struct {
 	mu      sync.Mutex
 	tables  map[string]*Table // by name
 	byID    map[int64]*Table
-	indexed map[string]bool // "table\x00expr" already indexed
+	indexed map[string]bool // "table\x00field[\x00field]" already indexed
+	// autoIndexes counts the indexes made for queries, per table id.
+	autoIndexes map[int64]int
 
 	idSeq atomic.Uint32
 
@@ -124,7 +126,7 @@ func Open(opt Options) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, now: opt.Now, tables: map[string]*Table{}, byID: map[int64]*Table{}, indexed: map[string]bool{}}
+	s := &Store{db: db, now: opt.Now, tables: map[string]*Table{}, byID: map[int64]*Table{}, indexed: map[string]bool{}, autoIndexes: map[int64]int{}}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -521,6 +521,7 @@ func (s *Store) DeleteTable(ctx context.Context, ref string) error {
 			delete(s.indexed, k)
 		}
 	}
+	delete(s.autoIndexes, t.ID)
 	s.mu.Unlock()
 	return nil
 }
@@ -535,13 +536,25 @@ func (s *Store) Reset(ctx context.Context, ref string) error {
 	return err
 }
 
+// maxAutoIndexes caps the indexes made for queries on one table.
+const maxAutoIndexes = 32
+
 // ensureIndex gives a queried or sorted field (or a pair: an equality
 // and an order) an expression index, once.
 func (s *Store) ensureIndex(ctx context.Context, db execer, t *Table, fields ...string) {
 	key := SQLTable(t.ID) + "\x00" + strings.Join(fields, "\x00")
 	s.mu.Lock()
 	done := s.indexed[key]
-	s.indexed[key] = true
+	if !done {
+		// Field names come from the caller: past a cap a table gets no
+		// more indexes (its queries still run), so nothing grows unbounded.
+		if s.autoIndexes[t.ID] >= maxAutoIndexes {
+			done = true
+		} else {
+			s.autoIndexes[t.ID]++
+			s.indexed[key] = true
+		}
+	}
 	s.mu.Unlock()
 	if done || len(fields) == 1 && (fields[0] == "id" || fields[0] == "_id" || fields[0] == "created_at") {
 		return

@@ -278,3 +278,24 @@ func TestFindUsesAnIndexForFilterAndOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryIndexesAreCapped: field names come from callers, so a table
+// gets at most maxAutoIndexes indexes from queries.
+func TestQueryIndexesAreCapped(t *testing.T) {
+	s := openMem(t)
+	seedFruit(t, s)
+	ctx := context.Background()
+	for i := range maxAutoIndexes + 10 {
+		if _, _, _, err := s.Find(ctx, "fruit", Query{Where: []byte(fmt.Sprintf(`{"f%d":1}`, i)), Limit: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rec_1' AND sql IS NOT NULL`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	// created_at's own index, plus the capped ones.
+	if n != maxAutoIndexes+1 {
+		t.Fatalf("%d indexes", n)
+	}
+}
