@@ -407,3 +407,43 @@ func (l *lockedLog) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestDataPagingLinks: meta.next and previous are the request's own path
+// and query with offset moved (§10.18); next is null on the last page.
+func TestDataPagingLinks(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	t.Cleanup(srv.Close)
+	for i := range 3 {
+		_, err := srv.Table("p").Insert(map[string]any{"n": i})
+		require.NoError(t, err)
+	}
+	page := func(q string) map[string]any {
+		st, body := web(t, srv, "GET", "/hserve/v2.4/table/p/record/?"+q, "")
+		require.Equal(t, 200, st, body)
+		return decodeMap(t, body)["meta"].(map[string]any)
+	}
+	m := page("limit=2&offset=0&where=%7B%7D&order_by=n&keys=n")
+	next, _ := m["next"].(string)
+	require.NotEmpty(t, next)
+	u, err := url.Parse(next)
+	require.NoError(t, err)
+	assert.Equal(t, "/hserve/v2.4/table/p/record/", u.Path)
+	assert.Equal(t, "2", u.Query().Get("offset"))
+	assert.Equal(t, "n", u.Query().Get("order_by"))
+	assert.Nil(t, m["previous"])
+
+	st, body := web(t, srv, "GET", next, "")
+	require.Equal(t, 200, st, body)
+	last := decodeMap(t, body)
+	assert.Nil(t, last["meta"].(map[string]any)["next"])
+	assert.NotNil(t, last["meta"].(map[string]any)["previous"])
+	objs := last["objects"].([]any)
+	require.Len(t, objs, 1)
+	// keys=n keeps n alone.
+	assert.Equal(t, map[string]any{"n": float64(2)}, objs[0])
+
+	// With the count, a full last page has no next.
+	m = page("limit=3&offset=0&where=%7B%7D&return_total_count=1")
+	assert.Nil(t, m["next"])
+}
