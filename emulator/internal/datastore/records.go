@@ -290,9 +290,12 @@ func intOf(v any) int64 {
 
 // Get returns one record.
 func (s *Store) Get(ctx context.Context, ref, id string) (*Table, Doc, error) {
-	t, err := s.tableFor(ref)
+	t, exists, err := s.tableForRead(ref)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !exists {
+		return nil, nil, notFound("Record %q of table %q does not exist.", id, t.Name)
 	}
 	var raw string
 	err = s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT doc FROM %s WHERE id = ?`, SQLTable(t.ID)), id).Scan(&raw)
@@ -363,6 +366,23 @@ func (s *Store) compile(ctx context.Context, t *Table, q Query) (*compiled, erro
 	return &compiled{t: t, w: w, order: order, limit: q.Limit}, nil
 }
 
+// checkQuery checks a query's where, order, limit and offset without
+// running it (for a table not made yet).
+func checkQuery(t *Table, q Query) error {
+	if q.Limit > MaxLimit {
+		return badRequest("Invalid limit %d: at most %d.", q.Limit, MaxLimit)
+	}
+	if q.Offset < 0 {
+		return badRequest("Invalid offset %d: it cannot be negative.", q.Offset)
+	}
+	w, err := compileWhere(t, q.Where)
+	if err != nil {
+		return err
+	}
+	_, _, err = orderSQL(t, q.OrderBy, w.near)
+	return err
+}
+
 // orderSQL translates order_by. Records with equal keys come newest
 // first, as the default -created_at would have them.
 func orderSQL(t *Table, orderBy string, near *nearSort) (string, []string, error) {
@@ -430,9 +450,20 @@ type RawDoc struct {
 // FindRaw is Find giving the stored JSON, for answers that need not
 // decode it ([Store.PresentJSON]).
 func (s *Store) FindRaw(ctx context.Context, ref string, q Query) (*Table, []RawDoc, int, error) {
-	t, err := s.tableFor(ref)
+	t, exists, err := s.tableForRead(ref)
 	if err != nil {
 		return nil, nil, 0, err
+	}
+	if !exists {
+		// Still checked, so that bad input is 400 before any write too.
+		if err := checkQuery(t, q); err != nil {
+			return nil, nil, 0, err
+		}
+		total := -1
+		if q.WithCount {
+			total = 0
+		}
+		return t, []RawDoc{}, total, nil
 	}
 	c, err := s.compile(ctx, t, q)
 	if err != nil {
@@ -492,9 +523,15 @@ func scanDocs(rows *sql.Rows) ([]Doc, error) {
 
 // Update changes one record by an update body and returns it after.
 func (s *Store) Update(ctx context.Context, ref, id string, body Doc) (*Table, Doc, error) {
-	t, err := s.tableFor(ref)
+	t, exists, err := s.tableForRead(ref)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !exists {
+		if _, err := parseUpdate(body); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, notFound("Record %q of table %q does not exist.", id, t.Name)
 	}
 	u, err := parseUpdate(body)
 	if err != nil {
@@ -595,13 +632,16 @@ func (s *Store) bulkRows(ctx context.Context, tx *sql.Tx, t *Table, b Bulk) ([]D
 // string) is reported in its place, as the platform's operation_result
 // does (§2.4); a malformed where or body changes nothing.
 func (s *Store) UpdateWhere(ctx context.Context, ref string, b Bulk, body Doc) (*BulkResult, error) {
-	t, err := s.tableFor(ref)
+	t, exists, err := s.tableForRead(ref)
 	if err != nil {
 		return nil, err
 	}
 	u, err := parseUpdate(body)
 	if err != nil {
 		return nil, err
+	}
+	if !exists {
+		return &BulkResult{}, checkQuery(t, Query{Where: b.Where, Offset: b.Offset})
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -630,9 +670,12 @@ func (s *Store) UpdateWhere(ctx context.Context, ref string, b Bulk, body Doc) (
 
 // Delete removes one record.
 func (s *Store) Delete(ctx context.Context, ref, id string) error {
-	t, err := s.tableFor(ref)
+	t, exists, err := s.tableForRead(ref)
 	if err != nil {
 		return err
+	}
+	if !exists {
+		return notFound("Record %q of table %q does not exist.", id, t.Name)
 	}
 	r, err := s.db.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE id = ?`, SQLTable(t.ID)), id)
 	if err != nil {
@@ -646,9 +689,12 @@ func (s *Store) Delete(ctx context.Context, ref, id string) error {
 
 // DeleteWhere removes the records b selects, all or none.
 func (s *Store) DeleteWhere(ctx context.Context, ref string, b Bulk) (*BulkResult, error) {
-	t, err := s.tableFor(ref)
+	t, exists, err := s.tableForRead(ref)
 	if err != nil {
 		return nil, err
+	}
+	if !exists {
+		return &BulkResult{}, checkQuery(t, Query{Where: b.Where, Offset: b.Offset})
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

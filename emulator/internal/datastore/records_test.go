@@ -281,3 +281,32 @@ func TestPresentKeysExpand(t *testing.T) {
 		t.Fatalf("deleting a pointed-to table: %v", err)
 	}
 }
+
+// TestUnwrittenTableReadsEmpty: without a schema, a table not written yet
+// reads as empty (not 404), still checks its input, and is not made.
+func TestUnwrittenTableReadsEmpty(t *testing.T) {
+	s := openMem(t)
+	ctx := context.Background()
+	_, docs, total, err := s.Find(ctx, "later", Query{Limit: 5, WithCount: true})
+	if err != nil || len(docs) != 0 || total != 0 {
+		t.Fatalf("%v %d %v", docs, total, err)
+	}
+	if _, _, _, err := s.Find(ctx, "later", Query{Where: []byte(`{"a":{"$nope":1}}`), Limit: 5}); StatusOf(err) != 400 {
+		t.Fatalf("bad where: %v", err)
+	}
+	if _, _, err := s.Get(ctx, "later", "x"); StatusOf(err) != 404 || !strings.Contains(err.Error(), "Record") {
+		t.Fatalf("get: %v", err)
+	}
+	if r, err := s.DeleteWhere(ctx, "later", Bulk{Limit: -1}); err != nil || r.Succeed != 0 {
+		t.Fatalf("bulk delete: %+v %v", r, err)
+	}
+	if _, err := s.UpdateWhere(ctx, "later", Bulk{Limit: -1}, mustObj(t, `{"$set":{"a":{"$bad":1}}}`)); StatusOf(err) != 400 {
+		t.Fatalf("bad update body: %v", err)
+	}
+	if _, ok := s.Lookup("later"); ok {
+		t.Fatal("a read made the table")
+	}
+	if _, _, _, err := s.Find(ctx, "bad-name", Query{Limit: 5}); StatusOf(err) != 404 {
+		t.Fatalf("an invalid name: %v", err)
+	}
+}

@@ -205,6 +205,25 @@ func (s *Store) tableFor(ref string) (*Table, error) {
 	return nil, notFound("Table %q does not exist.", ref)
 }
 
+// tableForRead finds the table a read names. Without a schema, a table
+// not written yet reads as empty (exists is false, t is a stand-in with
+// no id) rather than 404: on the platform the table would have been made
+// in the dashboard before any function ran, and a find before the first
+// write should not fail a test (§10, the emulator's choice).
+func (s *Store) tableForRead(ref string) (t *Table, exists bool, err error) {
+	s.mu.Lock()
+	t, ok := s.lookupLocked(ref)
+	strict := s.strictLocked()
+	s.mu.Unlock()
+	if ok {
+		return t, true, nil
+	}
+	if strict || !nameRule.MatchString(ref) {
+		return nil, false, notFound("Table %q does not exist.", ref)
+	}
+	return &Table{Name: ref}, false, nil
+}
+
 // tableForWrite finds the table a write names, making it when no schema
 // is in force (the emulator's convenience: the platform needs the table
 // made first).
