@@ -344,6 +344,14 @@ func TestDataOpenAPIAndSchema(t *testing.T) {
 	require.Equal(t, 200, st, body)
 	assert.Contains(t, body, `"index":"name_1"`)
 
+	// The Web API's table list and detail (the SDK's getTableList/getTable).
+	st, body = web(t, srv, "GET", "/hserve/v2.0/table/", "")
+	require.Equal(t, 200, st, body)
+	assert.Contains(t, body, `"name":"product"`)
+	st, body = web(t, srv, "GET", fmt.Sprintf("/hserve/v2.0/table/%d/", ids["maker"]), "")
+	require.Equal(t, 200, st, body)
+	assert.Equal(t, "maker", decodeMap(t, body)["name"])
+
 	// Table management: create, update, delete.
 	st, _, body = openAPI(t, srv, tok, "POST", "/oserve/v1.8/table/", `{"name":"extra","schema":{"fields":[{"name":"x","type":"number"}]},"row_read_perm":["user:*"],"row_write_perm":["user:*"],"write_perm":["user:*"]}`)
 	require.Equal(t, 201, st, body)
