@@ -95,10 +95,10 @@ type DataTable struct {
 	name string
 }
 
-// Record is a record as the platform answers it: id, _id, created_at,
+// DataRecord is a record as the platform answers it: id, _id, created_at,
 // updated_at, created_by, read_perm, write_perm and the fields; numbers
 // are json.Number, exact.
-type Record map[string]any
+type DataRecord map[string]any
 
 // Table returns the table name (or numeric id). Without a schema it is
 // made by its first Insert.
@@ -108,7 +108,7 @@ func (s *Server) Table(name string) *DataTable { return &DataTable{s: s, name: n
 // a JSON object, in the platform's wire form (update operators such as
 // {"$incr_by":1} act on an empty record). It returns them as stored, with
 // their ids. All are written or none.
-func (t *DataTable) Insert(records ...any) ([]Record, error) {
+func (t *DataTable) Insert(records ...any) ([]DataRecord, error) {
 	ctx := context.Background()
 	docs := make([]datastore.Doc, len(records))
 	for i, r := range records {
@@ -124,16 +124,16 @@ func (t *DataTable) Insert(records ...any) ([]Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Record, len(res))
+	out := make([]DataRecord, len(res))
 	for i, d := range res {
-		out[i] = Record(d)
+		out[i] = DataRecord(d)
 	}
 	return out, nil
 }
 
 // Find returns the records a where matches, in the platform's JSON
 // ({"price":{"$gt":1}}; "" or "{}" for all), newest first, at most 1000.
-func (t *DataTable) Find(where string) ([]Record, error) {
+func (t *DataTable) Find(where string) ([]DataRecord, error) {
 	ctx := context.Background()
 	tbl, docs, _, err := t.s.data.store.Find(ctx, t.name, datastore.Query{Where: []byte(where), Limit: datastore.MaxLimit})
 	if err != nil {
@@ -143,9 +143,9 @@ func (t *DataTable) Find(where string) ([]Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Record, len(docs))
+	out := make([]DataRecord, len(docs))
 	for i, d := range docs {
-		out[i] = Record(d)
+		out[i] = DataRecord(d)
 	}
 	return out, nil
 }
@@ -156,7 +156,7 @@ func (t *DataTable) Count(where string) (int, error) {
 }
 
 // Get returns one record by id.
-func (t *DataTable) Get(id string) (Record, error) {
+func (t *DataTable) Get(id string) (DataRecord, error) {
 	ctx := context.Background()
 	tbl, doc, err := t.s.data.store.Get(ctx, t.name, id)
 	if err != nil {
@@ -166,7 +166,7 @@ func (t *DataTable) Get(id string) (Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Record(docs[0]), nil
+	return DataRecord(docs[0]), nil
 }
 
 // Reset deletes every record of the table, keeping the table.
