@@ -17,8 +17,9 @@ const SuperAdminUserID int64 = 1
 
 // dataConfig is the data options.
 type dataConfig struct {
-	file    string   // database file; "" is in memory
-	schemas []string // schema files to load at start
+	file     string         // database file; "" is in memory
+	schemas  []string       // schema files to load at start
+	triggers []tableTrigger // data_triggers.go
 }
 
 // WithDataFile keeps the tables in the SQLite database file path (made if
@@ -54,6 +55,7 @@ func (s *Server) openData() error {
 			fmt.Fprintf(s.cfg.logOutput, "data: table %q made by its first write (no schema loaded)\n", name)
 		}
 	}
+	st.OnChange = s.onDataChange
 	s.data = &dataState{store: st}
 	for _, path := range s.cfg.data.schemas {
 		b, err := os.ReadFile(path)

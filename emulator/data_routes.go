@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -315,13 +316,24 @@ func (s *Server) readDataBody(w http.ResponseWriter, r *http.Request, listOK boo
 	return d, nil, true
 }
 
+// writeContext is a write's context: with enable_trigger=0 it fires no
+// table trigger.
+func writeContext(r *http.Request, triggers bool) context.Context {
+	if triggers {
+		return r.Context()
+	}
+	return datastore.WithoutTriggers(r.Context())
+}
+
 // createRecords serves create and createMany (POST …/record/).
 func (s *Server) createRecords(w http.ResponseWriter, r *http.Request, c dataCall) {
 	q := r.URL.Query()
-	if _, err := queryBool(q, "enable_trigger", true); err != nil {
+	triggers, err := queryBool(q, "enable_trigger", true)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
 		return
 	}
+	ctx := writeContext(r, triggers)
 	view := datastore.View{Expand: q.Get("expand")}
 	ref := r.PathValue("table")
 	if err := s.data.store.CheckView(ref, view); err != nil {
@@ -333,7 +345,7 @@ func (s *Server) createRecords(w http.ResponseWriter, r *http.Request, c dataCal
 		return
 	}
 	if many == nil {
-		doc, err := s.data.store.Create(r.Context(), ref, one, c.userID)
+		doc, err := s.data.store.Create(ctx, ref, one, c.userID)
 		if err != nil {
 			writeDataError(w, err)
 			return
@@ -342,7 +354,7 @@ func (s *Server) createRecords(w http.ResponseWriter, r *http.Request, c dataCal
 		s.answerRecord(w, r, t, doc, view, http.StatusCreated)
 		return
 	}
-	res, err := s.data.store.CreateMany(r.Context(), ref, many, c.userID)
+	res, err := s.data.store.CreateMany(ctx, ref, many, c.userID)
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -363,7 +375,8 @@ func (s *Server) createRecords(w http.ResponseWriter, r *http.Request, c dataCal
 // {"$set","$unset"} body or the Open API's flat one.
 func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request, _ dataCall) {
 	q := r.URL.Query()
-	if _, err := queryBool(q, "enable_trigger", true); err != nil {
+	triggers, err := queryBool(q, "enable_trigger", true)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
 		return
 	}
@@ -377,7 +390,7 @@ func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request, _ dataCall
 	if !ok {
 		return
 	}
-	t, doc, err := s.data.store.Update(r.Context(), ref, r.PathValue("id"), body)
+	t, doc, err := s.data.store.Update(writeContext(r, triggers), ref, r.PathValue("id"), body)
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -490,11 +503,12 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, op string) {
 		return
 	}
 	b := datastore.Bulk{Where: p.where, Limit: limit, Offset: p.offset}
+	ctx := writeContext(r, p.triggers && !async) // async runs fire no triggers (§2.5)
 	var res *datastore.BulkResult
 	if op == "update" {
-		res, err = store.UpdateWhere(r.Context(), ref, b, body)
+		res, err = store.UpdateWhere(ctx, ref, b, body)
 	} else {
-		res, err = store.DeleteWhere(r.Context(), ref, b)
+		res, err = store.DeleteWhere(ctx, ref, b)
 	}
 	if err != nil {
 		writeDataError(w, err)

@@ -3,12 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mincloud-go/baas/internal/nodetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -127,4 +129,28 @@ func TestServeSchemaFlagAndBadInput(t *testing.T) {
 	r = newCLI(t).run("serve", "--addr", "127.0.0.1:0", "--schema", filepath.Join(dir, "missing.json"))
 	assert.Equal(t, 1, r.code, r)
 	assert.Contains(t, r.stderr, fmt.Sprintf("schema: open %s", filepath.Join(dir, "missing.json")))
+}
+
+// TestServeTriggerRunsAJavaScriptFunction: serve --trigger runs a
+// function of --functions when a record of the table changes.
+func TestServeTriggerRunsAJavaScriptFunction(t *testing.T) {
+	t.Parallel()
+	nodetest.Need(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "onNote.js"), []byte(
+		`exports.main = async (event) => { console.log('trigger', event.eventType, event.flex_schema_name, event.data.event, event.data.after.text) }`), 0o644))
+	srv, err := startServe("--client-id", "trig", "--functions", dir, "--trigger", "note:onNote:create")
+	require.NoError(t, err)
+	defer srv.stop()
+	req, _ := http.NewRequest("POST", srv.url+"/hserve/v2.4/table/note/record/?expand=", strings.NewReader(`{"text":"hi"}`))
+	req.Header.Set("X-Hydrogen-Client-ID", "trig")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 201, resp.StatusCode)
+	waitFor(t, srv, "trigger trigger note on_create hi")
+
+	r := newCLI(t).run("serve", "--addr", "127.0.0.1:0", "--trigger", "note")
+	assert.Equal(t, 2, r.code, r)
+	assert.Contains(t, r.stderr, "use TABLE:FUNCTION")
 }

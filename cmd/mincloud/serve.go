@@ -23,6 +23,7 @@ type serveFlags struct {
 	maxJobRecords             int
 	functionsDir              string
 	dataFile, schemaFile      string
+	triggers                  []string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -38,6 +39,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxJobRecords, "max-job-records", emulator.DefaultMaxJobRecords, "how many of the most recent jobs to keep (records, logs, history)")
 	fl.StringVar(&f.dataFile, "data", "", "keep the tables in the SQLite database FILE, across restarts (in memory when empty)")
 	fl.StringVar(&f.schemaFile, "schema", "", "load tables from the schema FILE (the dashboard's JSON format); unknown tables are then 404")
+	fl.StringArrayVar(&f.triggers, "trigger", nil, "run FUNCTION (async) when a record of TABLE changes: TABLE:FUNCTION[:create,update,delete]; repeatable")
 }
 
 // check rejects values the emulator cannot use, before it starts.
@@ -54,11 +56,15 @@ func (f *serveFlags) check(cmd *cobra.Command) error {
 	case f.maxJobRecords < 1:
 		return usageErr(cmd, "--max-job-records must be at least 1, not %d", f.maxJobRecords)
 	}
+	if _, err := triggerOptions(f.triggers); err != nil {
+		return usageErr(cmd, "%v", err)
+	}
 	return nil
 }
 
 func (f *serveFlags) options() []emulator.Option {
-	return []emulator.Option{
+	triggers, _ := triggerOptions(f.triggers) // checked by check
+	return append([]emulator.Option{
 		emulator.WithClientID(f.clientID),
 		emulator.WithClientSecret(f.secret),
 		emulator.WithSyncTimeout(f.syncTimeout),
@@ -68,7 +74,7 @@ func (f *serveFlags) options() []emulator.Option {
 		emulator.WithMaxJobRecords(f.maxJobRecords),
 		emulator.WithDataFile(f.dataFile),
 		schemaOption(f.schemaFile),
-	}
+	}, triggers...)
 }
 
 // start sets up the running server: the functions of --functions, kept in

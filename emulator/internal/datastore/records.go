@@ -233,7 +233,11 @@ func (s *Store) Create(ctx context.Context, ref string, body Doc, createdBy int6
 	if err := insertDoc(ctx, tx, t, doc); err != nil {
 		return nil, err
 	}
-	return doc, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	s.notify(ctx, []Change{{Table: t, Event: "create", ID: doc["id"].(string), After: doc}})
+	return doc, nil
 }
 
 // ItemResult is one entry of a bulk write's operation_result.
@@ -262,6 +266,7 @@ func (s *Store) CreateMany(ctx context.Context, ref string, items []Doc, created
 	}
 	defer tx.Rollback()
 	out := make([]ItemResult, len(items))
+	var changes []Change
 	for i, body := range items {
 		doc, err := s.prepareCreate(t, body, createdBy)
 		if err == nil {
@@ -276,8 +281,15 @@ func (s *Store) CreateMany(ctx context.Context, ref string, items []Doc, created
 		}
 		out[i].ID = doc["id"].(string)
 		out[i].CreatedAt = intOf(doc["created_at"])
+		if s.watching(ctx) {
+			changes = append(changes, Change{Table: t, Event: "create", ID: out[i].ID, After: doc})
+		}
 	}
-	return out, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	s.notify(ctx, changes)
+	return out, nil
 }
 
 func intOf(v any) int64 {
@@ -554,10 +566,18 @@ func (s *Store) Update(ctx context.Context, ref, id string, body Doc) (*Table, D
 	if err != nil {
 		return nil, nil, err
 	}
+	var before Doc
+	if s.watching(ctx) {
+		before = cloneDoc(doc)
+	}
 	if err := s.updateDoc(ctx, tx, t, doc, u); err != nil {
 		return nil, nil, err
 	}
-	return t, doc, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, nil, err
+	}
+	s.notify(ctx, []Change{{Table: t, Event: "update", ID: id, Before: before, After: doc}})
+	return t, doc, nil
 }
 
 // updateDoc applies u to doc and writes it back.
@@ -653,8 +673,13 @@ func (s *Store) UpdateWhere(ctx context.Context, ref string, b Bulk, body Doc) (
 		return nil, err
 	}
 	res := &BulkResult{Matched: matched, Results: make([]ItemResult, len(docs))}
+	var changes []Change
 	for i, doc := range docs {
 		res.Results[i].ID, _ = doc["id"].(string)
+		var before Doc
+		if s.watching(ctx) {
+			before = cloneDoc(doc)
+		}
 		if err := s.updateDoc(ctx, tx, t, doc, u); err != nil {
 			if StatusOf(err) == 500 {
 				return nil, err
@@ -664,8 +689,15 @@ func (s *Store) UpdateWhere(ctx context.Context, ref string, b Bulk, body Doc) (
 		}
 		res.Results[i].UpdatedAt = intOf(doc["updated_at"])
 		res.Succeed++
+		if before != nil {
+			changes = append(changes, Change{Table: t, Event: "update", ID: res.Results[i].ID, Before: before, After: doc})
+		}
 	}
-	return res, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	s.notify(ctx, changes)
+	return res, nil
 }
 
 // Delete removes one record.
@@ -677,12 +709,17 @@ func (s *Store) Delete(ctx context.Context, ref, id string) error {
 	if !exists {
 		return notFound("Record %q of table %q does not exist.", id, t.Name)
 	}
-	r, err := s.db.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE id = ?`, SQLTable(t.ID)), id)
+	var raw string
+	err = s.db.QueryRowContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE id = ? RETURNING doc`, SQLTable(t.ID)), id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("Record %q of table %q does not exist.", id, t.Name)
+	}
 	if err != nil {
 		return err
 	}
-	if n, _ := r.RowsAffected(); n == 0 {
-		return notFound("Record %q of table %q does not exist.", id, t.Name)
+	if s.watching(ctx) {
+		before, _ := ParseObject([]byte(raw))
+		s.notify(ctx, []Change{{Table: t, Event: "delete", ID: id, Before: before}})
 	}
 	return nil
 }
@@ -711,13 +748,22 @@ func (s *Store) DeleteWhere(ctx context.Context, ref string, b Bulk) (*BulkResul
 	}
 	defer stmt.Close()
 	res := &BulkResult{Matched: matched}
+	var changes []Change
 	for _, d := range docs {
 		if _, err := stmt.ExecContext(ctx, d["id"]); err != nil {
 			return nil, err
 		}
 		res.Succeed++
+		if s.watching(ctx) {
+			id, _ := d["id"].(string)
+			changes = append(changes, Change{Table: t, Event: "delete", ID: id, Before: d})
+		}
 	}
-	return res, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	s.notify(ctx, changes)
+	return res, nil
 }
 
 // CreateAll adds records in one transaction, all or none: the first
@@ -745,6 +791,13 @@ func (s *Store) CreateAll(ctx context.Context, ref string, items []Doc, createdB
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
+	}
+	if s.watching(ctx) {
+		changes := make([]Change, len(out))
+		for i, d := range out {
+			changes[i] = Change{Table: t, Event: "create", ID: d["id"].(string), After: d}
+		}
+		s.notify(ctx, changes)
 	}
 	return s.Present(ctx, t, out, View{})
 }

@@ -40,6 +40,9 @@ type Store struct {
 	// OnNewTable, when set, is told the name of each table made by a
 	// first write (there being no schema for it).
 	OnNewTable func(name string)
+	// OnChange, when set, is told the records each write changed, after
+	// it committed (unless its context is [WithoutTriggers]).
+	OnChange func([]Change)
 
 	mu      sync.Mutex
 	tables  map[string]*Table // by name
