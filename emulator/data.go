@@ -55,7 +55,10 @@ func (s *Server) openData() error {
 			fmt.Fprintf(s.cfg.logOutput, "data: table %q made by its first write (no schema loaded)\n", name)
 		}
 	}
-	st.OnChange = s.onDataChange
+	if len(s.cfg.data.triggers) > 0 {
+		// Only then: reporting changes costs a copy of each updated record.
+		st.OnChange = s.onDataChange
+	}
 	s.data = &dataState{store: st}
 	for _, path := range s.cfg.data.schemas {
 		b, err := os.ReadFile(path)
