@@ -44,4 +44,3 @@ func cloneDoc(d Doc) Doc {
 	}
 	return c
 }
-
