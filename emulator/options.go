@@ -47,6 +47,7 @@ type config struct {
 	logOutput         io.Writer
 	nodePath          string
 	inspect           string // host:port of Node's inspector; "" without
+	data              dataConfig
 }
 
 func defaultConfig() config {

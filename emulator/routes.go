@@ -42,6 +42,7 @@ func (s *Server) routes() http.Handler {
 		{"POST", fn + "debug/", true, s.debug},
 		{"GET", fn + "job/{id}/log/", true, s.jobLog},
 	}
+	table = append(table, s.dataRoutes()...) // data_routes.go
 	mux := http.NewServeMux()
 	allowed := map[string][]string{} // path → methods
 	guarded := map[string]bool{}
@@ -107,7 +108,7 @@ func cors(next http.Handler) http.Handler {
 			h.Set("Access-Control-Allow-Origin", "*")
 		}
 		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
+			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
 			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
 				h.Set("Access-Control-Allow-Headers", req)
 			} else {

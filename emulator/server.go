@@ -80,6 +80,8 @@ type Server struct {
 	functions map[string]*fnRecord
 	users     expiring[function.User]
 	inner     map[string]*baas.Client // by environment id
+
+	data *dataState // the tables (data.go)
 }
 
 // fnRecord is a function the emulator knows: registered in Go, or
@@ -144,6 +146,11 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		served:       make(chan struct{}),
 		inner:        map[string]*baas.Client{},
 	}
+	if err := s.openData(); err != nil {
+		ln.Close()
+		cancel()
+		return nil, err
+	}
 	s.innerHTTP = &http.Client{Transport: &callerTransport{key: s.callerKey, base: &http.Transport{
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
@@ -176,6 +183,7 @@ func (s *Server) Close() {
 		s.records.watch.closeAll()
 		s.closeJS()
 		s.innerHTTP.CloseIdleConnections()
+		s.closeData()
 	})
 }
 

@@ -75,6 +75,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.invokeCommand(), a.jobsCommand(), a.logsCommand(),
 		a.serveCommand(),
 		a.buildCommand(),
+		a.dataCommand(), a.schemaImportCommand(), // data.go, schema_import.go
 	)
 	return root
 }

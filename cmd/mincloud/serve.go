@@ -24,6 +24,8 @@ type serveFlags struct {
 	maxJobRecordBytes         int64
 	functionsDir              string
 	inspect                   string // serve_inspect.go
+	dataFile, schemaFile      string
+	triggers                  []string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -39,6 +41,9 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxJobRecords, "max-job-records", emulator.DefaultMaxJobRecords, "how many of the most recent jobs to keep (records, logs, history)")
 	fl.Int64Var(&f.maxJobRecordBytes, "max-job-record-bytes", emulator.DefaultMaxJobRecordBytes, "how many bytes of logs and results the kept jobs may hold together; past it the oldest go")
 	f.registerInspect(cmd)
+	fl.StringVar(&f.dataFile, "data", "", "keep the tables in the SQLite database FILE, across restarts (in memory when empty)")
+	fl.StringVar(&f.schemaFile, "schema", "", "load tables from the schema FILE (the dashboard's JSON format); unknown tables are then 404")
+	fl.StringArrayVar(&f.triggers, "trigger", nil, "run FUNCTION (async) when a record of TABLE changes: TABLE:FUNCTION[:create,update,delete]; repeatable")
 }
 
 // check rejects values the emulator cannot use, before it starts.
@@ -57,10 +62,14 @@ func (f *serveFlags) check(cmd *cobra.Command) error {
 	case f.maxJobRecordBytes < 1:
 		return usageErr(cmd, "--max-job-record-bytes must be at least 1, not %d", f.maxJobRecordBytes)
 	}
+	if _, err := triggerOptions(f.triggers); err != nil {
+		return usageErr(cmd, "%v", err)
+	}
 	return nil
 }
 
 func (f *serveFlags) options() []emulator.Option {
+	triggers, _ := triggerOptions(f.triggers) // checked by check
 	return append([]emulator.Option{
 		emulator.WithClientID(f.clientID),
 		emulator.WithClientSecret(f.secret),
@@ -70,7 +79,9 @@ func (f *serveFlags) options() []emulator.Option {
 		emulator.WithMemoryLimit(f.memoryLimitInMB),
 		emulator.WithMaxJobRecords(f.maxJobRecords),
 		emulator.WithMaxJobRecordBytes(f.maxJobRecordBytes),
-	}, f.inspectOptions()...)
+		emulator.WithDataFile(f.dataFile),
+		schemaOption(f.schemaFile),
+	}, append(triggers, f.inspectOptions()...)...)
 }
 
 // start sets up the running server: the functions of --functions, kept in
@@ -140,6 +151,7 @@ variables and the login file are for the commands that call an app.`,
 			}
 			fmt.Fprintf(a.stdout, "functions: %s\n", strings.Join(srv.Functions(), ", "))
 			f.printInspect(a.stdout)
+			fmt.Fprintln(a.stdout, dataBanner(f.dataFile, f.schemaFile))
 			try := "helloWorld '{\"name\":\"allen\"}'"
 			if names := srv.Functions(); f.functionsDir != "" && len(names) > 0 {
 				try = names[0] + " '{}'"

@@ -1,0 +1,46 @@
+package datastore
+
+import "context"
+
+// Change is one record a write made, changed or removed, as table
+// triggers see it. Before is nil for a create, After nil for a delete.
+type Change struct {
+	Table  *Table
+	Event  string // "create", "update" or "delete"
+	ID     string
+	Before Doc
+	After  Doc
+}
+
+type noTriggersKey struct{}
+
+// WithoutTriggers marks ctx so that its writes report no changes: the
+// platform's enable_trigger=0.
+func WithoutTriggers(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noTriggersKey{}, true)
+}
+
+// watching reports whether the changes of a write on ctx are wanted.
+func (s *Store) watching(ctx context.Context) bool {
+	return s.OnChange != nil && ctx.Value(noTriggersKey{}) == nil
+}
+
+// notify reports a committed write's changes.
+func (s *Store) notify(ctx context.Context, changes []Change) {
+	if len(changes) > 0 && s.watching(ctx) {
+		s.OnChange(changes)
+	}
+}
+
+// cloneDoc is a deep copy of a record (for the before of an update).
+func cloneDoc(d Doc) Doc {
+	b, err := marshalDoc(d)
+	if err != nil {
+		return nil
+	}
+	c, err := ParseObject(b)
+	if err != nil {
+		return nil
+	}
+	return c
+}
