@@ -27,7 +27,10 @@ func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux) {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	c, err := New(append([]Option{WithClientID("test-client"), WithHost(srv.URL)}, opts...)...)
+	// Generous deadlines: on a busy machine a call may wait its turn for
+	// seconds; the tests that are about deadlines set their own.
+	c, err := New(append([]Option{WithClientID("test-client"), WithHost(srv.URL),
+		WithSyncTimeout(2 * time.Minute), WithAsyncTimeout(2 * time.Minute)}, opts...)...)
 	require.NoError(t, err)
 	return c, mux
 }
@@ -625,6 +628,12 @@ func TestInvokeFunctionReturnsTheWholeAnswer(t *testing.T) {
 	var s string
 	require.NoError(t, resp.Data.Decode(&s))
 	assert.Equal(t, "hello allen", s)
+
+	// Body and Data hold memory of their own: changing one leaves the other.
+	for i := range resp.Body {
+		resp.Body[i] = 'x'
+	}
+	assert.Equal(t, `"hello allen"`, string(resp.Data.Data))
 
 	_, err = c.InvokeFunction(context.Background(), "", nil, true)
 	assert.Equal(t, CodeBadParameter, asHError(t, err).Code)
