@@ -99,18 +99,38 @@ func TestOneTokenFetchForManyFirstCalls(t *testing.T) {
 	assert.Equal(t, 1, srv.TokensIssued())
 }
 
+// The SDK renews its access token a tenth of its lifetime before it
+// expires. The SDK's clock is moved by hand to 91 s of a 100 s token that
+// the emulator still holds valid: only early renewal fetches a second
+// token there (a client that waited for the 401 would keep the first).
 func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, emulator.WithTokenLifetime(time.Second))
-	_, err := c.Invoke(context.Background(), "helloWorld", nil, true)
-	require.NoError(t, err)
-	_, err = c.Invoke(context.Background(), "helloWorld", nil, true)
-	require.NoError(t, err)
-	assert.Equal(t, 1, srv.TokensIssued(), "a live token is reused")
-	time.Sleep(time.Second)
-	_, err = c.Invoke(context.Background(), "helloWorld", nil, true)
-	require.NoError(t, err)
-	assert.Equal(t, 2, srv.TokensIssued(), "renewed, not refused")
+	srv, c := setup(t, emulator.WithTokenLifetime(100*time.Second))
+	var mu sync.Mutex
+	now := time.Now()
+	hooks.SetTokenClock(c, func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	})
+	advance := func(d time.Duration) {
+		mu.Lock()
+		now = now.Add(d)
+		mu.Unlock()
+	}
+	invoke := func() {
+		t.Helper()
+		_, err := c.Invoke(context.Background(), "helloWorld", nil, true)
+		require.NoError(t, err)
+	}
+	invoke()
+	advance(89 * time.Second)
+	invoke()
+	assert.Equal(t, 1, srv.TokensIssued(), "a token with more than a tenth of its life left is reused")
+	advance(2 * time.Second)
+	invoke()
+	assert.Equal(t, 2, srv.TokensIssued(), "renewed in the last tenth of its life, before the server refuses it")
+	assert.Len(t, srv.Jobs(), 3, "every call ran once: none was refused and sent again")
 }
 
 func TestUnauthorizedRenewsOnceAndResends(t *testing.T) {
