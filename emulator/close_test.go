@@ -67,7 +67,7 @@ func TestCloseFailsSyncCallWaitingForSlot(t *testing.T) {
 		_, err := c.Invoke(context.Background(), "hold", nil, true)
 		waiting <- err
 	}()
-	require.Eventually(t, func() bool { return len(srv.Jobs()) == 2 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return len(srv.Jobs()) == 2 }, time.Minute, time.Millisecond)
 
 	srv.Close()
 	err = <-waiting

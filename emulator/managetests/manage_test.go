@@ -47,7 +47,9 @@ func setup(t *testing.T, opts ...emulator.Option) (*emulator.Server, *baas.Clien
 		log.Error("third")
 		return fmt.Sprintf("hello %s from %s", p.Name, ev.EventType), nil
 	})
-	c, err := srv.Client(baas.WithClientSecret(srv.ClientSecret))
+	// Generous deadlines: on a busy machine a call may wait its turn for
+	// seconds; the tests that are about deadlines set their own.
+	c, err := srv.Client(baas.WithClientSecret(srv.ClientSecret), baas.WithSyncTimeout(2*time.Minute), baas.WithAsyncTimeout(2*time.Minute))
 	require.NoError(t, err)
 	return srv, c
 }
