@@ -454,6 +454,13 @@ func TestJSRequireRelativeAndBuiltin(t *testing.T) {
 	assert.Equal(t, `{"code":0,"data":"hi bob from greet","error":{}}`, call(t, c, "direct", map[string]string{"name": "bob"}))
 	require.Error(t, srv.RegisterJSFile("missing", filepath.Join(dir, "nope.js")))
 	require.Error(t, srv.RegisterJS("a/b", "exports.main = () => 1"))
+	// The names the mincloud command refuses (internal/fnroot.CheckName).
+	for _, bad := range []string{".hidden", "node_modules", "tab\there"} {
+		err := srv.RegisterJS(bad, "exports.main = () => 1")
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "is not valid", bad)
+	}
+	assert.NotContains(t, srv.Functions(), ".hidden")
 	_, err = srv.LoadDir(filepath.Join(dir, "nope"))
 	require.Error(t, err)
 }
