@@ -38,7 +38,7 @@ func TestServeFunctionsFollowsTheFolder(t *testing.T) {
 	defer srv.stop()
 	assert.Contains(t, strings.Join(srv.banner, "\n"), "functions: hello, shout", "the folder's functions, not the demo ones")
 
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-fns"}
 	r := c.run("invoke", "hello", `{"name":"allen"}`, "--json")
 	require.Equal(t, 0, r.code, r)

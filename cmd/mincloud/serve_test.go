@@ -20,7 +20,7 @@ func TestServeFlagsAndCleanStop(t *testing.T) {
 	assert.Contains(t, banner, "start with --client-secret", "says how to reach the Open API")
 	assert.NotContains(t, banner, "secret:", "a made-up secret is not printed either")
 
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-test"}
 	r := c.run("invoke", "slow", `{"ms":10}`)
 	require.Equal(t, 0, r.code, r)
@@ -40,7 +40,7 @@ func TestServeNeverEchoesAGivenSecret(t *testing.T) {
 	defer srv.stop()
 	assert.NotContains(t, strings.Join(srv.banner, "\n"), "given-secret-42")
 
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-secret", "MINCLOUD_CLIENT_SECRET=given-secret-42"}
 	r := c.run("list")
 	require.Equal(t, 0, r.code, r)
@@ -48,7 +48,6 @@ func TestServeNeverEchoesAGivenSecret(t *testing.T) {
 }
 
 func TestServeAddressInUse(t *testing.T) {
-	t.Parallel()
 	c := newCLI(t)
 	addr := strings.TrimPrefix(hostURL, "http://")
 	done := make(chan result, 1)
