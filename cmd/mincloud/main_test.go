@@ -117,7 +117,7 @@ func (s *served) stop() error {
 	select {
 	case err := <-s.done:
 		return err
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		s.cmd.Process.Kill()
 		return errors.New("serve did not stop on an interrupt")
 	}

@@ -16,7 +16,7 @@ import (
 func waitFor(t *testing.T, srv *served, want string) {
 	t.Helper()
 	require.Eventually(t, func() bool { return strings.Contains(srv.rest.String(), want) },
-		10*time.Second, 20*time.Millisecond, "serve never printed %q; it printed:\n%s", want, srv.rest.String())
+		time.Minute, 20*time.Millisecond, "serve never printed %q; it printed:\n%s", want, srv.rest.String())
 }
 
 func TestServeFunctionsFollowsTheFolder(t *testing.T) {
