@@ -66,7 +66,7 @@ func TestServeAddressInUse(t *testing.T) {
 // naming the flag, before it listens.
 func TestServeRefusesBadCaps(t *testing.T) {
 	t.Parallel()
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	for _, tc := range [][]string{
 		{"--max-job-record-bytes", "0", "--max-job-record-bytes must be at least 1, not 0"},
 		{"--max-job-records", "0", "--max-job-records must be at least 1, not 0"},

@@ -110,7 +110,7 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	srv, c := setup(t, emulator.WithTokenLifetime(100*time.Second))
 	var mu sync.Mutex
 	now := time.Now()
-	hooks.SetTokenClock(c, func() time.Time {
+	clientinfo.Of(c).SetTokenClock(func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		return now
