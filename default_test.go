@@ -122,7 +122,7 @@ func TestNoGoroutineLeftBehind(t *testing.T) {
 	// Only the pooled keep-alive connections may remain; close them.
 	hc.CloseIdleConnections()
 	srv.CloseClientConnections()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a generous wait for the goroutines to end
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

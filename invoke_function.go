@@ -1,6 +1,7 @@
 package baas
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -36,5 +37,7 @@ func (c *Client) InvokeFunction(ctx context.Context, name string, params any, sy
 	if err != nil {
 		return nil, err
 	}
-	return &Response{StatusCode: ans.status, Header: ans.header, Body: ans.body, Data: res, secrets: c.redactions()}, nil
+	// Data's fields may point into the body as read: Body gets a copy of
+	// its own, so that changing one never changes the other.
+	return &Response{StatusCode: ans.status, Header: ans.header, Body: bytes.Clone(ans.body), Data: res, secrets: c.redactions()}, nil
 }

@@ -102,6 +102,17 @@ type tokenSource struct {
 	refresh  string
 	renewAt  time.Time
 	inflight *tokenFetch
+
+	// now is the clock renewal is judged by (guarded by mu); nil is
+	// time.Now. Tests set it so that a lifetime passes without sleeping.
+	now func() time.Time
+}
+
+func (ts *tokenSource) clock() time.Time {
+	if ts.now != nil {
+		return ts.now()
+	}
+	return time.Now()
 }
 
 // tokenFetch is one run of the two-step flow; waiters read its outcome
@@ -117,7 +128,7 @@ type tokenFetch struct {
 func (ts *tokenSource) get(ctx context.Context) (string, error) {
 	for {
 		ts.mu.Lock()
-		if ts.access != "" && time.Now().Before(ts.renewAt) {
+		if ts.access != "" && ts.clock().Before(ts.renewAt) {
 			tok := ts.access
 			ts.mu.Unlock()
 			return tok, nil
@@ -145,7 +156,7 @@ func (ts *tokenSource) get(ctx context.Context) (string, error) {
 			life := time.Duration(tok.ExpiresIn) * time.Second
 			// Renew a tenth of the lifetime early (at most 5 min), so that a
 			// token never expires in flight.
-			ts.renewAt = time.Now().Add(life - min(life/10, 5*time.Minute))
+			ts.renewAt = ts.clock().Add(life - min(life/10, 5*time.Minute))
 		}
 		f.err, f.canceled = err, err != nil && ctx.Err() != nil
 		ts.inflight = nil

@@ -14,6 +14,22 @@ type expiring[V any] struct {
 	m     map[string]expiringEntry[V]
 	order []string // keys in issue order; some may be gone from m
 	head  int
+
+	// now is the clock expiry is judged by; nil is time.Now. Tests set it
+	// so that a lifetime passes without sleeping through it.
+	now func() time.Time
+}
+
+func (e *expiring[V]) clock() time.Time {
+	if e.now != nil {
+		return e.now()
+	}
+	return time.Now()
+}
+
+// add adds key for life from now, as put does.
+func (e *expiring[V]) add(key string, v V, life time.Duration) {
+	e.put(key, v, e.clock().Add(life))
 }
 
 type expiringEntry[V any] struct {
@@ -27,7 +43,7 @@ func (e *expiring[V]) put(key string, v V, exp time.Time) {
 	if e.m == nil {
 		e.m = map[string]expiringEntry[V]{}
 	}
-	now := time.Now()
+	now := e.clock()
 	for e.head < len(e.order) {
 		k := e.order[e.head]
 		ent, ok := e.m[k]
@@ -58,7 +74,7 @@ func (e *expiring[V]) put(key string, v V, exp time.Time) {
 // get returns key's value if it is there and unexpired.
 func (e *expiring[V]) get(key string) (V, bool) {
 	ent, ok := e.m[key]
-	if !ok || !time.Now().Before(ent.exp) {
+	if !ok || !e.clock().Before(ent.exp) {
 		var zero V
 		return zero, false
 	}
@@ -74,6 +90,6 @@ func (e *expiring[V]) take(key string) (V, bool) {
 
 func (e *expiring[V]) remove(key string) { delete(e.m, key) }
 
-func (e *expiring[V]) reset() { *e = expiring[V]{} }
+func (e *expiring[V]) reset() { *e = expiring[V]{now: e.now} }
 
 func (e *expiring[V]) len() int { return len(e.m) }

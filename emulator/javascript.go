@@ -16,6 +16,7 @@ import (
 
 	"github.com/mincloud-go/baas/emulator/internal/noderun"
 	"github.com/mincloud-go/baas/function"
+	"github.com/mincloud-go/baas/internal/fnroot"
 )
 
 // jsState is the emulator's Node side: the worker pool, started with the
@@ -92,6 +93,9 @@ type jsFunc struct {
 func (s *Server) RegisterJS(name, source string) error {
 	if err := checkName(name); err != nil {
 		return err
+	}
+	if err := fnroot.CheckName(name); err != nil {
+		return fmt.Errorf("emulator: %w", err)
 	}
 	f, err := s.writeSource(name, source)
 	if err != nil {

@@ -29,7 +29,9 @@ import (
 func jsSetup(t *testing.T, fns map[string]string, opts ...emulator.Option) (*emulator.Server, *baas.Client) {
 	t.Helper()
 	nodetest.Need(t)
-	srv, c := setup(t, opts...)
+	// Generous deadlines unless the test sets its own: on a busy machine a
+	// Node worker may take seconds to start, and a call to get a slot.
+	srv, c := setup(t, append([]emulator.Option{emulator.WithSyncTimeout(time.Minute), emulator.WithScheduleWait(time.Minute)}, opts...)...)
 	for name, src := range fns {
 		require.NoError(t, srv.RegisterJS(name, src))
 	}
@@ -116,15 +118,17 @@ func TestJSFailuresCarryTypeMessageAndStack(t *testing.T) {
 	assert.Contains(t, res.Error.Stack, "cbError.js:1", "the stack points into the function's file")
 }
 
+// The deadlines below are long enough for a Node worker to start and log
+// on a busy machine: what is asserted is what happens when they pass.
 func TestJSAsyncUndefinedRunsToTheDeadline(t *testing.T) {
 	t.Parallel()
 	srv, c := jsSetup(t, map[string]string{
 		"undef": "exports.main = async function () { console.log('started') }",
 		"ok":    "exports.main = async () => 'still here'",
-	}, emulator.WithSyncTimeout(time.Second))
+	}, emulator.WithSyncTimeout(5*time.Second))
 	got := call(t, c, "undef", nil)
 	assert.Contains(t, got, `"type":"TimeoutError"`)
-	assert.Contains(t, got, "function timed out after 1000 ms")
+	assert.Contains(t, got, "function timed out after 5000 ms")
 	j := lastJob(t, srv, "undef")
 	assert.Equal(t, emulator.StatusDeadlineExceeded, j.Status)
 	require.Len(t, j.Log, 1)
@@ -136,9 +140,9 @@ func TestJSLogBeforeABusyLoopIsKept(t *testing.T) {
 	t.Parallel()
 	srv, c := jsSetup(t, map[string]string{
 		"spin": "exports.main = function () { console.log('about to spin'); for (;;) {} }",
-	}, emulator.WithSyncTimeout(500*time.Millisecond))
+	}, emulator.WithSyncTimeout(5*time.Second))
 	got := call(t, c, "spin", nil)
-	assert.Contains(t, got, "function timed out after 500 ms")
+	assert.Contains(t, got, "function timed out after 5000 ms")
 	j := lastJob(t, srv, "spin")
 	assert.Equal(t, emulator.StatusDeadlineExceeded, j.Status)
 	require.Len(t, j.Log, 1, "the line logged before the loop is in the killed job's log")
@@ -373,21 +377,30 @@ func TestJSFileThatDoesNotLoad(t *testing.T) {
 
 func TestJSCrashesEndTheJobAndTheNextCallWorks(t *testing.T) {
 	t.Parallel()
-	srv, c := jsSetup(t, map[string]string{
+	fns := map[string]string{
 		"exit":      "exports.main = function () { process.exit(3) }",
 		"timer":     "exports.main = function (event, callback) { setTimeout(() => { throw new TypeError('boom') }, 10) }",
 		"rejection": "exports.main = function (event, callback) { Promise.reject(new Error('nobody caught me')); setTimeout(() => callback(null, 1), 50) }",
 		"killed":    "exports.main = function () { process.kill(process.pid, 'SIGKILL') }",
 		"loop":      "exports.main = function () { for (;;) {} }",
 		"ok":        "exports.main = async () => 'fine'",
-	}, emulator.WithSyncTimeout(time.Second))
+	}
+	// The crashes end their jobs at once, whatever the deadline: a generous
+	// one, so that a slow restart of a worker is never taken for a crash.
+	// The loop has a deadline of its own, which it runs to.
+	crashSrv, crashC := jsSetup(t, fns)
+	loopSrv, loopC := jsSetup(t, fns, emulator.WithSyncTimeout(3*time.Second))
 	for _, tc := range []struct{ name, status, typ, msg string }{
 		{"exit", emulator.StatusExecutionFailed, "Error", "the function called process.exit(3)"},
 		{"timer", emulator.StatusExecutionFailed, "TypeError", "uncaught exception: boom"},
 		{"rejection", emulator.StatusExecutionFailed, "Error", "unhandled promise rejection: nobody caught me"},
 		{"killed", emulator.StatusExecutionFailed, "Error", "the Node process ended: signal: killed"},
-		{"loop", emulator.StatusDeadlineExceeded, "TimeoutError", "function timed out after 1000 ms"},
+		{"loop", emulator.StatusDeadlineExceeded, "TimeoutError", "function timed out after 3000 ms"},
 	} {
+		srv, c := crashSrv, crashC
+		if tc.name == "loop" {
+			srv, c = loopSrv, loopC
+		}
 		res, err := c.Invoke(context.Background(), tc.name, nil, true)
 		require.NoError(t, err, tc.name)
 		assert.Equal(t, 1, res.Code, tc.name)
@@ -441,6 +454,13 @@ func TestJSRequireRelativeAndBuiltin(t *testing.T) {
 	assert.Equal(t, `{"code":0,"data":"hi bob from greet","error":{}}`, call(t, c, "direct", map[string]string{"name": "bob"}))
 	require.Error(t, srv.RegisterJSFile("missing", filepath.Join(dir, "nope.js")))
 	require.Error(t, srv.RegisterJS("a/b", "exports.main = () => 1"))
+	// The names the mincloud command refuses (internal/fnroot.CheckName).
+	for _, bad := range []string{".hidden", "node_modules", "tab\there"} {
+		err := srv.RegisterJS(bad, "exports.main = () => 1")
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "is not valid", bad)
+	}
+	assert.NotContains(t, srv.Functions(), ".hidden")
 	_, err = srv.LoadDir(filepath.Join(dir, "nope"))
 	require.Error(t, err)
 }
@@ -477,12 +497,12 @@ func TestJSWatchDirReloads(t *testing.T) {
 				if got == want {
 					return
 				}
-			case <-time.After(10 * time.Second):
+			case <-time.After(time.Minute):
 				t.Fatalf("no report %q", want)
 			}
 		}
 	}
-	require.Eventually(t, func() bool { return len(srv.Functions()) == 3 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(srv.Functions()) == 3 }, time.Minute, 10*time.Millisecond)
 	assert.Equal(t, `{"code":0,"data":"v1","error":{}}`, call(t, c, "hello", nil))
 	assert.Equal(t, `{"code":0,"data":"HEY","error":{}}`, call(t, c, "loud", nil))
 
@@ -561,7 +581,7 @@ func TestJSCloseLeavesNoNodeProcess(t *testing.T) {
 	assert.Equal(t, `{"code":0,"data":"hi","error":{}}`, call(t, c, "hello", nil))
 	_, err = c.Invoke(context.Background(), "stuck", nil, false)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return lastJob(t, srv, "stuck").Status == emulator.StatusExecuting }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return lastJob(t, srv, "stuck").Status == emulator.StatusExecuting }, time.Minute, 5*time.Millisecond)
 	require.NotEmpty(t, nodeChildren(t))
 	srv.Close()
 	assert.Empty(t, nodeChildren(t), "Node processes left after Close")

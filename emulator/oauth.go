@@ -90,7 +90,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	session := randomHex(16)
 	s.oauth.mu.Lock()
-	s.oauth.sessions.put(session, struct{}{}, time.Now().Add(authorizeWait))
+	s.oauth.sessions.add(session, struct{}{}, authorizeWait)
 	s.oauth.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: oauthCookie, Value: session, Path: "/api/oauth2/", HttpOnly: true})
 	http.Redirect(w, r, pathAuthorizeNext, http.StatusFound)
@@ -128,7 +128,7 @@ func (s *Server) handleAuthorizeCode(w http.ResponseWriter, r *http.Request) {
 	code := randomHex(16)
 	s.oauth.mu.Lock()
 	s.oauth.sessions.remove(session)
-	s.oauth.codes.put(code, struct{}{}, time.Now().Add(codeLifetime))
+	s.oauth.codes.add(code, struct{}{}, codeLifetime)
 	s.oauth.mu.Unlock()
 	writeObject(w, http.StatusOK, codeAnswer{Code: code, ExpiresIn: int64(codeLifetime.Seconds())})
 }
@@ -152,7 +152,7 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	s.oauth.mu.Lock()
 	_, valid := s.oauth.codes.take(creds["code"])
 	if valid {
-		s.oauth.tokens.put(token, struct{}{}, time.Now().Add(lifetime))
+		s.oauth.tokens.add(token, struct{}{}, lifetime)
 		s.oauth.issued++
 	}
 	s.oauth.mu.Unlock()

@@ -17,7 +17,7 @@ const userTokenLifetime = 30 * 24 * time.Hour
 func (s *Server) IssueUserToken(user function.User) string {
 	tok := randomHex(20)
 	s.mu.Lock()
-	s.users.put(tok, user, time.Now().Add(userTokenLifetime))
+	s.users.add(tok, user, userTokenLifetime)
 	s.mu.Unlock()
 	return tok
 }

@@ -42,7 +42,7 @@ func TestBuildServeAndDeployShipTheSameBytes(t *testing.T) {
 	t.Parallel()
 	nodetest.Need(t)
 	dir := bundleProject(t)
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	out := filepath.Join(c.root, "dist")
 	r := c.run("build", "--root", dir, "--out", out)
 	require.Equal(t, 0, r.code, r)
@@ -102,7 +102,7 @@ func TestBuildReportsWhatCannotBeBundled(t *testing.T) {
 	t.Parallel()
 	dir := bundleProject(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "needsPkg.ts"), []byte("import x from 'not-installed'\nexport const main = async () => x\n"), 0o644))
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	out := filepath.Join(c.root, "dist")
 	r := c.run("build", "needsPkg", "greet", "--root", dir, "--out", out)
 	assert.Equal(t, 1, r.code, r)
@@ -134,7 +134,7 @@ func TestServeInspectListsTheTarget(t *testing.T) {
 	assert.Contains(t, strings.Join(srv.banner, "\n"), "debugger: Node's inspector listens on "+addr)
 	assert.Contains(t, strings.Join(srv.banner, "\n"), "chrome://inspect")
 
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=inspect"}
 	r := c.run("invoke", "greet", `{"n":1}`, "--json")
 	require.Equal(t, 0, r.code, r)

@@ -87,11 +87,9 @@ func (c config) save() (string, error) {
 // connFlags are the global flags that say which app to call.
 type connFlags struct {
 	host, clientID, secret, env string
-	cmd                         *cobra.Command
 }
 
 func (f *connFlags) register(root *cobra.Command) {
-	f.cmd = root
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.host, "host", "", "API host URL (MINCLOUD_HOST; default the platform's)")
 	pf.StringVar(&f.clientID, "client-id", "", "the app's client id (MINCLOUD_CLIENT_ID)")
@@ -99,12 +97,15 @@ func (f *connFlags) register(root *cobra.Command) {
 	pf.StringVarP(&f.env, "env", "e", "", "test environment id (MINCLOUD_ENV_ID)")
 }
 
-// resolve merges, first to last, the flags, the MINCLOUD_* variables and
-// base (the login file).
-func (f *connFlags) resolve(base config) config {
+// resolve merges, first to last, the flags of cmd, the MINCLOUD_*
+// variables and base (the login file). The file speaks for the one app it
+// was saved for: its client id applies only on its host, its secret and
+// environment only with its host and its client id, so that a command
+// aimed at another app never sends them there.
+func (f *connFlags) resolve(cmd *cobra.Command, base config) config {
 	env := envconf.Read()
 	pick := func(flag, flagVal, envVal, fileVal string) string {
-		if f.cmd.PersistentFlags().Changed(flag) {
+		if fl := cmd.Flags().Lookup(flag); fl != nil && fl.Changed {
 			return strings.TrimSpace(flagVal)
 		}
 		if envVal != "" {
@@ -112,13 +113,28 @@ func (f *connFlags) resolve(base config) config {
 		}
 		return fileVal
 	}
+	host := pick("host", f.host, env.Host, base.Host)
+	if !sameHost(host, base.Host) {
+		base = config{}
+	}
+	id := pick("client-id", f.clientID, env.ClientID, base.ClientID)
+	if id != base.ClientID {
+		base.ClientSecret, base.Env = "", ""
+	}
 	return config{
-		Host:         pick("host", f.host, env.Host, base.Host),
-		ClientID:     pick("client-id", f.clientID, env.ClientID, base.ClientID),
+		Host:         host,
+		ClientID:     id,
 		ClientSecret: pick("client-secret", f.secret, env.ClientSecret, base.ClientSecret),
 		Env:          pick("env", f.env, env.EnvID, base.Env),
 		authToken:    env.AuthToken,
 	}
+}
+
+// sameHost reports whether two host settings name the same host: a
+// trailing slash and the case of the letters do not matter.
+func sameHost(a, b string) bool {
+	norm := func(h string) string { return strings.TrimRight(strings.TrimSpace(h), "/") }
+	return strings.EqualFold(norm(a), norm(b))
 }
 
 // client builds the SDK client for the resolved connection.
@@ -135,7 +151,7 @@ func (a *app) client(cmd *cobra.Command) (*baas.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := a.conn.resolve(base)
+	cfg := a.conn.resolve(cmd, base)
 	if cfg.ClientID == "" {
 		// The SDK's 602 names its Go option; say what a shell user does.
 		return nil, usageErr(cmd, "%v", &baas.HError{Code: baas.CodeUninitialized,

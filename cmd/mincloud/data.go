@@ -72,7 +72,7 @@ line), through the Open API, against the platform or 'mincloud serve'
 (a client secret is needed). export reads pages of 1000 records, oldest
 first; import creates them in batches of 1000 (createMany).`,
 	}
-	cmd.AddCommand(a.dataExportCommand(), a.dataImportCommand())
+	cmd.AddCommand(uses(a.dataExportCommand(), flagConn), uses(a.dataImportCommand(), flagConn))
 	return cmd
 }
 

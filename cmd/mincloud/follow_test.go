@@ -119,7 +119,7 @@ func TestLogsFollowFromTheEmulator(t *testing.T) {
 	srv, err := startServe("--client-id", "follow-test")
 	require.NoError(t, err)
 	defer srv.stop()
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=follow-test"}
 	f := c.startFollow("logs", "slow", "--follow")
 
@@ -148,7 +148,7 @@ func TestLogsFollowFromTheEmulator(t *testing.T) {
 // A failed job's last line says how it ended, from the stream's record.
 func TestLogsFollowShowsAFailure(t *testing.T) {
 	t.Parallel()
-	c := connected(t)
+	c := connected(t).onBinary()
 	f := c.startFollow("logs", "fail", "--follow", "--json")
 	r := c.run("invoke", "fail", `{}`)
 	require.Equal(t, 3, r.code, r)
@@ -215,7 +215,7 @@ func TestLogsFollowPollsThePlatform(t *testing.T) {
 	require.NoError(t, err)
 	defer srv.stop()
 	front, historyReads := platformFront(t, srv.url)
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	c.env = []string{"MINCLOUD_HOST=" + front, "MINCLOUD_CLIENT_ID=poll-test", "MINCLOUD_CLIENT_SECRET=poll-secret"}
 
 	// A job before the start is not shown.
@@ -240,7 +240,7 @@ func TestLogsFollowPollsThePlatform(t *testing.T) {
 // --follow refuses what it cannot use, before anything is sent.
 func TestLogsFollowUsage(t *testing.T) {
 	t.Parallel()
-	c := connected(t)
+	c := connected(t).onBinary()
 	r := c.run("logs", "slow", "12", "--follow")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "--follow takes no job id")
@@ -257,7 +257,7 @@ func TestLogsFollowEndsWhenTheEmulatorStops(t *testing.T) {
 	t.Parallel()
 	srv, err := startServe("--client-id", "stop-test")
 	require.NoError(t, err)
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=stop-test"}
 	f := c.startFollow("logs", "slow", "--follow")
 	require.NoError(t, srv.stop())

@@ -15,7 +15,6 @@ import (
 // TestRoundTrip is a whole session: new, deploy, list, invoke, pull,
 // delete.
 func TestRoundTrip(t *testing.T) {
-	t.Parallel()
 	c := connected(t)
 	name := "roundTrip"
 
@@ -100,7 +99,6 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestDeployCreatesThenUpdates(t *testing.T) {
-	t.Parallel()
 	c := connected(t)
 	root := filepath.Join(c.root, "fns")
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "deployDir"), 0o755))

@@ -119,7 +119,7 @@ func (a *app) invokeAsync(cmd *cobra.Command, c *baas.Client, name string, param
 	}
 	fmt.Fprintf(a.stdout, "%s %s\n", a.outStyle.green("queued"), name)
 	if clientinfo.Of(c).OpenAPI {
-		fmt.Fprintf(a.stdout, "follow it: mincloud jobs %s, then mincloud logs %s JOB_ID\n", name, name)
+		fmt.Fprintf(a.stdout, "follow it: %s, then %s JOB_ID\n", hint("jobs", name), hint("logs", name))
 	}
 	return nil
 }

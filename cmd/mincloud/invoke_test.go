@@ -5,13 +5,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestInvokeThroughDebug(t *testing.T) {
-	t.Parallel()
 	c := connected(t)
 	r := c.run("invoke", "helloWorld", `{"name":"allen"}`)
 	require.Equal(t, 0, r.code, r)
@@ -59,7 +59,6 @@ func TestInvokeThroughDebug(t *testing.T) {
 }
 
 func TestInvokeWithoutSecret(t *testing.T) {
-	t.Parallel()
 	c := newCLI(t)
 	c.env = []string{"MINCLOUD_HOST=" + hostURL, "MINCLOUD_CLIENT_ID=" + testClientID}
 	r := c.run("invoke", "helloWorld", `{"name":"web"}`)
@@ -94,11 +93,25 @@ func TestInvokeWithoutSecret(t *testing.T) {
 }
 
 func TestInvokeAsyncThenJobsAndLogs(t *testing.T) {
-	t.Parallel()
 	c := connected(t)
 	r := c.run("invoke", "slow", `{"ms":1}`, "--async")
 	require.Equal(t, 0, r.code, r)
 	assert.Equal(t, "queued slow\nfollow it: mincloud jobs slow, then mincloud logs slow JOB_ID\n", r.stdout)
+	// The queued job runs on its own time: wait until no job of slow is
+	// waiting or executing, so that the history below is settled.
+	require.Eventually(t, func() bool {
+		r := c.run("jobs", "slow", "--json")
+		var jobs []struct{ Status string }
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &jobs) != nil {
+			return false
+		}
+		for _, j := range jobs {
+			if j.Status == "waiting" || j.Status == "executing" {
+				return false
+			}
+		}
+		return len(jobs) > 0
+	}, time.Minute, 20*time.Millisecond, "the queued job never finished")
 
 	// A debug run of slow gives a job whose log is known.
 	r = c.run("invoke", "slow", `{"ms":2}`, "--json")

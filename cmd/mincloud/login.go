@@ -27,7 +27,7 @@ keeps the secret out of the shell's history. The secret is never printed.`,
   mincloud login --host http://127.0.0.1:8080 --client-id dev --client-secret dev`,
 		Args: rangeArgs(0, "client id", "client secret"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := a.conn.resolve(config{})
+			cfg := a.conn.resolve(cmd, config{})
 			if len(args) > 0 {
 				cfg.ClientID = args[0]
 			}

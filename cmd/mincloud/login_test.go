@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,10 +9,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mincloud-go/baas/emulator"
+	"github.com/mincloud-go/baas/function"
 )
 
 func TestLoginStoresTheAppAndLogoutRemovesIt(t *testing.T) {
-	t.Parallel()
 	c := newCLI(t)
 	file := filepath.Join(c.config, "mincloud", "config.json")
 
@@ -45,10 +48,15 @@ func TestLoginStoresTheAppAndLogoutRemovesIt(t *testing.T) {
 	assert.Empty(t, r.stdout, "no table header before an error")
 
 	// So does a MINCLOUD_* variable.
-	c.env = []string{"MINCLOUD_HOST=http://127.0.0.1:1"}
+	c.env = []string{"MINCLOUD_CLIENT_SECRET=wrong-secret"}
 	r = c.run("list")
 	assert.Equal(t, 1, r.code, r)
-	assert.Contains(t, r.stderr, "600: ", "nothing listens on port 1")
+	assert.Contains(t, r.stderr, "authorize step")
+	// Another host is another app: the file's client id does not follow.
+	c.env = []string{"MINCLOUD_HOST=http://127.0.0.1:1"}
+	r = c.run("list")
+	assert.Equal(t, 2, r.code, r)
+	assert.Contains(t, r.stderr, "602: uninitialized: no client id")
 	c.env = nil
 
 	r = c.run("logout", "--json")
@@ -72,7 +80,6 @@ func TestLoginStoresTheAppAndLogoutRemovesIt(t *testing.T) {
 }
 
 func TestLoginChecksTheSecret(t *testing.T) {
-	t.Parallel()
 	c := newCLI(t)
 	r := c.run("login", "--host", hostURL, testClientID, "not-the-secret")
 	assert.Equal(t, 1, r.code, r)
@@ -98,7 +105,6 @@ func TestLoginChecksTheSecret(t *testing.T) {
 }
 
 func TestBrokenLoginFile(t *testing.T) {
-	t.Parallel()
 	c := newCLI(t)
 	file := filepath.Join(c.config, "mincloud", "config.json")
 	require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o700))
@@ -108,4 +114,40 @@ func TestBrokenLoginFile(t *testing.T) {
 	assert.Contains(t, r.stderr, "the login file "+file+" is not valid JSON")
 	assert.Contains(t, r.stderr, "run 'mincloud login' again")
 	assert.Empty(t, r.stdout)
+}
+
+// A saved login speaks for its own app only: a command aimed at another
+// host, or at another client id, never carries its secret.
+func TestLoginAppliesToItsOwnAppOnly(t *testing.T) {
+	c := newCLI(t)
+	r := c.run("login", "--host", hostURL, testClientID, testSecret)
+	require.Equal(t, 0, r.code, r)
+
+	// App B: another emulator, client id dev.
+	b := emulator.New(emulator.WithClientID("dev"))
+	t.Cleanup(b.Close)
+	b.Register("f", func(ctx context.Context, ev *function.Event) (any, error) { return "from B", nil })
+
+	r = c.run("--host", b.URL, "--client-id", "dev", "invoke", "f")
+	require.Equal(t, 0, r.code, r)
+	assert.Equal(t, "success\nresult:\n  \"from B\"\n", r.stdout, "the Web API, without A's secret: no debug summary")
+	require.Len(t, b.Jobs(), 1)
+	assert.Equal(t, emulator.SourceSDK, b.Jobs()[0].Source, "called as a client, not through the Open API")
+	assert.Zero(t, b.TokensIssued(), "no token asked for with A's secret")
+
+	// Another host alone: A's client id does not follow either.
+	r = c.run("--host", b.URL, "invoke", "f")
+	assert.Equal(t, 2, r.code, r)
+	assert.Contains(t, r.stderr, "no client id")
+
+	// A's host with another client id: no secret, so the Web API.
+	r = c.run("--client-id", "someone-else", "list")
+	assert.Equal(t, 2, r.code, r)
+	assert.Contains(t, r.stderr, "list needs a client secret")
+
+	// A's own host and id still use the saved secret; a trailing slash
+	// names the same host.
+	r = c.run("--host", hostURL+"/", "--client-id", testClientID, "list", "--json")
+	require.Equal(t, 0, r.code, r)
+	assert.Contains(t, r.stdout, `"name": "helloWorld"`)
 }

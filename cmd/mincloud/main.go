@@ -6,8 +6,8 @@
 // Run `mincloud help` or `mincloud help COMMAND` for the details.
 //
 // Exit codes: 0 success; 1 the call failed (an HError, or a local file
-// could not be read or written); 2 a usage error; 3 the function ran and
-// failed.
+// could not be read or written); 2 a usage error, a client id missing
+// included (nothing was sent); 3 the function ran and failed.
 package main
 
 import (
@@ -17,7 +17,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -34,19 +33,24 @@ const (
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
-// otherwise the module version from the build info is used.
+// otherwise it is the SDK's version, the one its User-Agent sends.
 var version = ""
 
 func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run runs the command line args on the given streams, as main does, and
+// returns the exit code. The first Ctrl-C (or SIGTERM) cancels the
+// command; a second one kills it, as the signal's default does.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	go func() {
-		// The first Ctrl-C cancels the command; a second one kills it.
 		<-ctx.Done()
 		stop()
 	}()
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	return runContext(ctx, args, stdin, stdout, stderr)
 }
 
 // exitError carries a command's failure out with its exit code.
@@ -68,9 +72,8 @@ func usageErr(cmd *cobra.Command, format string, args ...any) error {
 // printed already, so nothing more is.
 var errFuncFailed = &exitError{code: exitFuncFailed, err: errors.New("the function failed")}
 
-// run runs the command line args on the given streams and returns the
-// exit code.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// runContext is run under ctx: the tests stop a serve by cancelling it.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
 	root := app.rootCommand()
 	root.SetArgs(args)
@@ -105,7 +108,7 @@ func (a *app) report(cmd *cobra.Command, err error) int {
 	}
 	// What is left comes from cobra's own parsing: unknown commands,
 	// flags and arguments.
-	fmt.Fprintf(a.stderr, "%s %s\nRun '%s --help' for usage.\n", a.errStyle.red("error:"), err, cmd.CommandPath())
+	fmt.Fprintf(a.stderr, "%s %s%s\nRun '%s --help' for usage.\n", a.errStyle.red("error:"), err, suggestion(cmd.Root(), err), cmd.CommandPath())
 	return exitUsage
 }
 
@@ -113,12 +116,10 @@ func (a *app) report(cmd *cobra.Command, err error) int {
 // as exit code 1.
 func failed(err error) error { return &exitError{code: exitFailed, err: err} }
 
+// versionString is what --version prints.
 func versionString() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
+	return baas.Version
 }

@@ -1,7 +1,10 @@
 package main
 
-// The tests run the built binary, as a user would, against `mincloud
-// serve` started by TestMain as a subprocess.
+// Most tests run the command in-process, through run as main calls it
+// (so that go test -cover sees it), one at a time: each run gets its own
+// environment and working directory through t.Setenv and t.Chdir. The
+// tests of serve, the terminal and a few others run the built binary, as
+// a user would, in parallel; TestMain starts a shared `mincloud serve`.
 
 import (
 	"bufio"
@@ -16,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mincloud-go/baas/internal/envconf"
 )
 
 const (
@@ -112,7 +117,7 @@ func (s *served) stop() error {
 	select {
 	case err := <-s.done:
 		return err
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		s.cmd.Process.Kill()
 		return errors.New("serve did not stop on an interrupt")
 	}
@@ -143,7 +148,7 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 }
 
-// cli runs the binary in a sandbox: its own config directory and
+// cli runs the command in a sandbox: its own config directory and
 // functions root, and no MINCLOUD_* variables but those it is given.
 type cli struct {
 	t      *testing.T
@@ -151,6 +156,8 @@ type cli struct {
 	root   string // the working directory, the default --root
 	env    []string
 	stdin  string
+	binary bool // run the built binary, not run in-process
+	inDir  bool // in-process: the test's working directory is root
 }
 
 func newCLI(t *testing.T) *cli {
@@ -166,7 +173,38 @@ func connected(t *testing.T) *cli {
 	return c
 }
 
+// onBinary is c running the built binary, for the tests that run in
+// parallel.
+func (c *cli) onBinary() *cli {
+	c.binary = true
+	return c
+}
+
 func (c *cli) run(args ...string) result {
+	c.t.Helper()
+	if c.binary {
+		return c.runBinary(args...)
+	}
+	// The environment the binary would get from cleanEnv and c.env.
+	for _, k := range []string{envconf.ClientID, envconf.Host, envconf.EnvID, envconf.AuthToken, envconf.ClientSecret, "NO_COLOR"} {
+		c.t.Setenv(k, "")
+	}
+	c.t.Setenv("XDG_CONFIG_HOME", c.config)
+	c.t.Setenv("HOME", c.config)
+	for _, kv := range c.env {
+		k, v, _ := strings.Cut(kv, "=")
+		c.t.Setenv(k, v)
+	}
+	if !c.inDir {
+		c.t.Chdir(c.root)
+		c.inDir = true
+	}
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(c.stdin), &out, &errOut)
+	return result{code: code, stdout: out.String(), stderr: errOut.String()}
+}
+
+func (c *cli) runBinary(args ...string) result {
 	c.t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = c.root

@@ -53,7 +53,11 @@ func (a *app) newCommand() *cobra.Command {
 			if a.json {
 				return a.printJSON(map[string]string{"name": name, "path": path})
 			}
-			fmt.Fprintf(a.stdout, "%s %s\nnext: mincloud deploy %s\n", a.outStyle.green("created"), path, name)
+			next := hint("deploy", name)
+			if cmd.Flags().Changed("root") {
+				next = hint("deploy", name, "--root", a.root)
+			}
+			fmt.Fprintf(a.stdout, "%s %s\nnext: %s\n", a.outStyle.green("created"), path, next)
 			return nil
 		},
 	}

@@ -93,7 +93,7 @@ func (c *cli) ttyRun(onTTY []string, input string, args ...string) result {
 
 func TestColourOnATerminalOnly(t *testing.T) {
 	t.Parallel()
-	c := connected(t)
+	c := connected(t).onBinary()
 	r := c.ttyRun([]string{"stdout"}, "", "invoke", "fail")
 	assert.Equal(t, 3, r.code, r)
 	assert.Contains(t, r.stdout, "\x1b[31mfailed\x1b[0m (code 1)", "red on a terminal")
@@ -104,7 +104,7 @@ func TestColourOnATerminalOnly(t *testing.T) {
 	assert.Contains(t, r.stdout, "failed (code 1)")
 	assert.NotContains(t, r.stdout, "\x1b[", "NO_COLOR turns colour off")
 
-	c = connected(t)
+	c = connected(t).onBinary()
 	r = c.run("invoke", "fail")
 	assert.Equal(t, 3, r.code, r)
 	assert.Contains(t, r.stdout, "failed (code 1)")
@@ -117,7 +117,7 @@ func TestColourOnATerminalOnly(t *testing.T) {
 
 func TestSpinnerWhileACallWaits(t *testing.T) {
 	t.Parallel()
-	c := connected(t)
+	c := connected(t).onBinary()
 	r := c.ttyRun([]string{"stderr"}, "", "invoke", "slow", `{"ms":800}`)
 	require.Equal(t, 0, r.code, r)
 	assert.Contains(t, r.stderr, " running slow", "a spinner on the terminal")
@@ -127,7 +127,7 @@ func TestSpinnerWhileACallWaits(t *testing.T) {
 
 func TestDeleteAsksOnATerminal(t *testing.T) {
 	t.Parallel()
-	c := connected(t)
+	c := connected(t).onBinary()
 	require.Equal(t, 0, c.run("new", "askMe").code)
 	require.Equal(t, 0, c.run("deploy", "askMe").code)
 

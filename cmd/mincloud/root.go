@@ -40,12 +40,16 @@ platform. Every command works the same against the platform and against
 Which app to call comes from, first to last: the flags --host, --client-id,
 --client-secret and --env; the variables MINCLOUD_HOST, MINCLOUD_CLIENT_ID,
 MINCLOUD_CLIENT_SECRET and MINCLOUD_ENV_ID; the file 'mincloud login' wrote.
+The file speaks for the one app it was saved for: its client id applies
+only on its host, and its secret and environment only with its host and
+its client id, so that a command aimed at another app never carries them.
 
 Exit codes:
   0  success
   1  the call failed (an HError, printed as "<code>: <message>"), or a
      local file could not be read or written
-  2  a usage error: the command line was wrong
+  2  a usage error: the command line was wrong, or no client id was
+     given (602; nothing was sent)
   3  the function ran and failed (invoke)`
 
 func (a *app) rootCommand() *cobra.Command {
@@ -56,6 +60,9 @@ func (a *app) rootCommand() *cobra.Command {
 		Version:       versionString(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// report suggests only close matches (suggest.go).
+		DisableSuggestions: true,
+		PersistentPreRunE:  refuseUnusedFlags,
 	}
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
@@ -63,19 +70,29 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(c, "%v", err)
 	})
+	// The global flags may stand anywhere on the line; each command's
+	// help lists those it uses (flags.go), and the others are refused.
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.root, "root", ".", "the functions' directory: NAME.js or NAME/index.js per function")
 	pf.BoolVarP(&a.json, "json", "j", false, "print JSON for scripts, and nothing else, on stdout")
 	a.conn.register(root)
+	showUsedFlags(root)
 
 	root.AddCommand(
-		a.loginCommand(), a.logoutCommand(),
-		a.newCommand(), a.deployCommand(), a.pullCommand(),
-		a.listCommand(), a.deleteCommand(),
-		a.invokeCommand(), a.jobsCommand(), a.logsCommand(),
-		a.serveCommand(),
-		a.buildCommand(),
-		a.dataCommand(), a.schemaImportCommand(), // data.go, schema_import.go
+		uses(a.loginCommand(), flagJSON, flagConn),
+		uses(a.logoutCommand(), flagJSON),
+		uses(a.newCommand(), flagRoot, flagJSON),
+		uses(a.deployCommand(), flagRoot, flagJSON, flagConn),
+		uses(a.pullCommand(), flagRoot, flagJSON, flagConn),
+		uses(a.listCommand(), flagJSON, flagConn),
+		uses(a.deleteCommand(), flagJSON, flagConn),
+		uses(a.invokeCommand(), flagJSON, flagConn),
+		uses(a.jobsCommand(), flagJSON, flagConn),
+		uses(a.logsCommand(), flagJSON, flagConn),
+		uses(a.serveCommand(), flagRoot),
+		uses(a.buildCommand(), flagRoot, flagJSON),
+		a.dataCommand(), // data.go: its subcommands say which flags they use
+		uses(a.schemaImportCommand(), flagConn),
 	)
 	return root
 }

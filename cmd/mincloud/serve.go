@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -109,17 +110,30 @@ func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Wri
 	return done, nil
 }
 
+// try is the banner's last line: a call of a function that is there, or,
+// for an empty folder, how to add one.
+func (f *serveFlags) try(srv *emulator.Server, names []string) string {
+	switch {
+	case f.functionsDir == "":
+		return hint("--host", srv.URL, "--client-id", srv.ClientID, "invoke", "helloWorld", `{"name":"allen"}`)
+	case len(names) == 0:
+		return "add a function: " + hint("new", "NAME", "--root", f.functionsDir) + " (it is served as soon as it is saved)"
+	}
+	return hint("--host", srv.URL, "--client-id", srv.ClientID, "invoke", names[0], "{}")
+}
+
 func (a *app) serveCommand() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the local emulator of the platform, with your JavaScript functions or demo ones",
 		Long: `serve runs the emulator: the invoke endpoint, the Open API and the job
-scheduler. With --functions DIR it serves every JavaScript function in DIR
-(<name>.js, <name>.ts, <name>/index.js or <name>/index.ts, bundled as
-deploy bundles them) in Node.js, and a file added, changed or removed there
-reloads the functions it concerns for the next call; without it,
-the demo functions (helloWorld, echo, slow, fail, chain).
+scheduler. With --functions DIR (or --root DIR, as deploy takes it) it
+serves every JavaScript function in DIR (<name>.js, <name>.ts,
+<name>/index.js or <name>/index.ts, bundled as deploy bundles them) in
+Node.js, and a file added, changed or removed there reloads the functions
+it concerns for the next call; without either, the demo functions
+(helloWorld, echo, slow, fail, chain).
 It prints its URL and client id, writes the functions' logs, and stops
 cleanly on Ctrl-C. The Open API (login, deploy, list, the debug invoke)
 needs --client-secret: without it the secret is random and never printed.
@@ -131,6 +145,14 @@ variables and the login file are for the commands that call an app.`,
   mincloud login --host http://127.0.0.1:8080 --client-id dev --client-secret dev`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// --root names the functions' folder for every command: serve
+			// takes it as --functions.
+			if cmd.Flags().Changed("root") {
+				if f.functionsDir != "" && filepath.Clean(f.functionsDir) != filepath.Clean(a.root) {
+					return usageErr(cmd, "--root %s and --functions %s name different folders: give one of them", a.root, f.functionsDir)
+				}
+				f.functionsDir = a.root
+			}
 			if err := f.check(cmd); err != nil {
 				return err
 			}
@@ -149,14 +171,15 @@ variables and the login file are for the commands that call an app.`,
 				// Secrets never reach the output, not even a made-up one.
 				fmt.Fprintln(a.stdout, "Open API: start with --client-secret S to use login, deploy, list and the debug invoke")
 			}
-			fmt.Fprintf(a.stdout, "functions: %s\n", strings.Join(srv.Functions(), ", "))
+			names := srv.Functions()
+			list := strings.Join(names, ", ")
+			if list == "" {
+				list = "none yet"
+			}
+			fmt.Fprintf(a.stdout, "functions: %s\n", list)
 			f.printInspect(a.stdout)
 			fmt.Fprintln(a.stdout, dataBanner(f.dataFile, f.schemaFile))
-			try := "helloWorld '{\"name\":\"allen\"}'"
-			if names := srv.Functions(); f.functionsDir != "" && len(names) > 0 {
-				try = names[0] + " '{}'"
-			}
-			fmt.Fprintf(a.stdout, "try: mincloud --host %s --client-id %s invoke %s\n", srv.URL, srv.ClientID, try)
+			fmt.Fprintf(a.stdout, "try: %s\n", f.try(srv, names))
 			<-cmd.Context().Done()
 			<-following // ends with the context: nothing reloads into a closing server
 			srv.Close()

@@ -16,7 +16,7 @@ import (
 func waitFor(t *testing.T, srv *served, want string) {
 	t.Helper()
 	require.Eventually(t, func() bool { return strings.Contains(srv.rest.String(), want) },
-		10*time.Second, 20*time.Millisecond, "serve never printed %q; it printed:\n%s", want, srv.rest.String())
+		time.Minute, 20*time.Millisecond, "serve never printed %q; it printed:\n%s", want, srv.rest.String())
 }
 
 func TestServeFunctionsFollowsTheFolder(t *testing.T) {
@@ -38,7 +38,7 @@ func TestServeFunctionsFollowsTheFolder(t *testing.T) {
 	defer srv.stop()
 	assert.Contains(t, strings.Join(srv.banner, "\n"), "functions: hello, shout", "the folder's functions, not the demo ones")
 
-	c := newCLI(t)
+	c := newCLI(t).onBinary()
 	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-fns"}
 	r := c.run("invoke", "hello", `{"name":"allen"}`, "--json")
 	require.Equal(t, 0, r.code, r)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/mincloud-go/baas/internal/fnroot"
 	"github.com/spf13/cobra"
@@ -12,14 +11,11 @@ import (
 // <root>/NAME/index.js, as the hosted CLI's does; internal/fnroot reads
 // it, as the emulator's serve --functions does.
 
-// checkFunctionName rejects a name that cannot be a file or a URL path
-// segment of its own.
+// checkFunctionName refuses a name the platform refuses, by the one rule
+// the emulator applies too (internal/fnroot.CheckName).
 func checkFunctionName(cmd *cobra.Command, name string) error {
-	if name == "" {
-		return usageErr(cmd, "function name is required")
-	}
-	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." || strings.HasPrefix(name, ".") {
-		return usageErr(cmd, "function name %q is not valid: it may not hold / or \\, nor start with a dot", name)
+	if err := fnroot.CheckName(name); err != nil {
+		return usageErr(cmd, "%v", err)
 	}
 	return nil
 }

@@ -1,17 +1,19 @@
 package main
 
 import (
-	"strings"
+	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mincloud-go/baas"
 )
 
 // TestUsageErrors: exit 2, what was wrong and how to get help, nothing
 // on stdout and nothing sent (no host is set: a call would fail with 1).
 func TestUsageErrors(t *testing.T) {
-	t.Parallel()
 	c := connected(t)
 	for _, tc := range []struct {
 		args []string
@@ -21,7 +23,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"invoke"}, "function name is required", "mincloud invoke"},
 		{[]string{"invoke", "echo", `{"a":bad}`}, "params are not valid JSON: invalid character 'b' looking for beginning of value at offset 6", "mincloud invoke"},
 		{[]string{"invoke", "echo", "{}", "extra"}, `unexpected argument "extra"`, "mincloud invoke"},
-		{[]string{"invoke", "a/b"}, `function name "a/b" is not valid: it may not hold / or \, nor start with a dot`, "mincloud invoke"},
+		{[]string{"invoke", "a/b"}, `function name "a/b" is not valid: it may not hold / or \`, "mincloud invoke"},
+		{[]string{"new", ".hidden"}, `function name ".hidden" is not valid: it may not start with a dot (the functions root ignores dot files)`, "mincloud new"},
+		{[]string{"new", "node_modules"}, `function name "node_modules" is not valid: node_modules holds the functions' packages`, "mincloud new"},
+		{[]string{"deploy", "tab\there"}, `function name "tab\there" is not valid: it holds the control character 0x09 at byte 3`, "mincloud deploy"},
+		{[]string{"new", "x", "--host", "http://127.0.0.1:1"}, "--host does not apply to mincloud new", "mincloud new"},
+		{[]string{"logout", "--root", "elsewhere"}, "--root does not apply to mincloud logout", "mincloud logout"},
+		{[]string{"serve", "--env", "e1"}, "--env does not apply to mincloud serve", "mincloud serve"},
+		{[]string{"serve", "--root", "a", "--functions", "b"}, "--root a and --functions b name different folders: give one of them", "mincloud serve"},
 		{[]string{"new"}, "function name is required", "mincloud new"},
 		{[]string{"pull"}, "function name is required", "mincloud pull"},
 		{[]string{"delete"}, "function name is required", "mincloud delete"},
@@ -33,6 +42,13 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"list", "extra"}, `unexpected argument "extra"`, "mincloud list"},
 		{[]string{"list", "--bogus"}, "unknown flag: --bogus", "mincloud list"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate" for "mincloud"`, "mincloud"},
+		// Only close names are suggested: a typo or a swap away, or a
+		// name's first three letters or more.
+		{[]string{"lsit"}, `unknown command "lsit" for "mincloud" (did you mean list?)`, "mincloud"},
+		{[]string{"servr"}, `unknown command "servr" for "mincloud" (did you mean serve?)`, "mincloud"},
+		{[]string{"log"}, `unknown command "log" for "mincloud" (did you mean login, logout or logs?)`, "mincloud"},
+		{[]string{"x"}, `unknown command "x" for "mincloud"`, "mincloud"},
+		{[]string{"lo"}, `unknown command "lo" for "mincloud"`, "mincloud"},
 		{[]string{"serve", "--max-jobs", "0"}, "--max-jobs must be at least 1, not 0", "mincloud serve"},
 		{[]string{"serve", "--sync-timeout", "-1s"}, "--sync-timeout must be positive, not -1s", "mincloud serve"},
 	} {
@@ -44,7 +60,6 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelpVersionAndCompletion(t *testing.T) {
-	t.Parallel()
 	c := newCLI(t)
 	r := c.run("--help")
 	require.Equal(t, 0, r.code, r)
@@ -66,7 +81,27 @@ func TestHelpVersionAndCompletion(t *testing.T) {
 
 	r = c.run("--version")
 	require.Equal(t, 0, r.code, r)
-	assert.True(t, strings.HasPrefix(r.stdout, "mincloud version "), r.stdout)
+	assert.Equal(t, "mincloud version "+baas.Version+"\n", r.stdout, "the SDK's version, as its User-Agent sends it")
+
+	// Each command's help lists the global flags it uses, and no others.
+	for cmd, want := range map[string][]string{
+		"invoke": {"--json", "--host", "--client-id", "--client-secret", "--env"},
+		"new":    {"--root", "--json"},
+		"deploy": {"--root", "--json", "--host", "--client-id", "--client-secret", "--env"},
+		"logout": {"--json"},
+		"serve":  {"--root", "--addr", "--functions", "--client-id", "--client-secret"},
+	} {
+		r = c.run(cmd, "--help")
+		require.Equal(t, 0, r.code, r)
+		for _, flag := range []string{"--root", "--json", "--host", "--client-id", "--client-secret", "--env"} {
+			listed := regexp.MustCompile(`(?m)^\s+(-\w, )?` + flag + ` `)
+			if slices.Contains(want, flag) {
+				assert.Regexp(t, listed, r.stdout, "%s uses %s", cmd, flag)
+			} else {
+				assert.NotRegexp(t, listed, r.stdout, "%s does not use %s", cmd, flag)
+			}
+		}
+	}
 
 	r = c.run("completion", "bash")
 	require.Equal(t, 0, r.code, r)

@@ -47,7 +47,9 @@ func setup(t *testing.T, opts ...emulator.Option) (*emulator.Server, *baas.Clien
 		log.Error("third")
 		return fmt.Sprintf("hello %s from %s", p.Name, ev.EventType), nil
 	})
-	c, err := srv.Client(baas.WithClientSecret(srv.ClientSecret))
+	// Generous deadlines: on a busy machine a call may wait its turn for
+	// seconds; the tests that are about deadlines set their own.
+	c, err := srv.Client(baas.WithClientSecret(srv.ClientSecret), baas.WithSyncTimeout(2*time.Minute), baas.WithAsyncTimeout(2*time.Minute))
 	require.NoError(t, err)
 	return srv, c
 }
@@ -99,18 +101,38 @@ func TestOneTokenFetchForManyFirstCalls(t *testing.T) {
 	assert.Equal(t, 1, srv.TokensIssued())
 }
 
+// The SDK renews its access token a tenth of its lifetime before it
+// expires. The SDK's clock is moved by hand to 91 s of a 100 s token that
+// the emulator still holds valid: only early renewal fetches a second
+// token there (a client that waited for the 401 would keep the first).
 func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, emulator.WithTokenLifetime(time.Second))
-	_, err := c.Invoke(context.Background(), "helloWorld", nil, true)
-	require.NoError(t, err)
-	_, err = c.Invoke(context.Background(), "helloWorld", nil, true)
-	require.NoError(t, err)
-	assert.Equal(t, 1, srv.TokensIssued(), "a live token is reused")
-	time.Sleep(time.Second)
-	_, err = c.Invoke(context.Background(), "helloWorld", nil, true)
-	require.NoError(t, err)
-	assert.Equal(t, 2, srv.TokensIssued(), "renewed, not refused")
+	srv, c := setup(t, emulator.WithTokenLifetime(100*time.Second))
+	var mu sync.Mutex
+	now := time.Now()
+	clientinfo.Of(c).SetTokenClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	})
+	advance := func(d time.Duration) {
+		mu.Lock()
+		now = now.Add(d)
+		mu.Unlock()
+	}
+	invoke := func() {
+		t.Helper()
+		_, err := c.Invoke(context.Background(), "helloWorld", nil, true)
+		require.NoError(t, err)
+	}
+	invoke()
+	advance(89 * time.Second)
+	invoke()
+	assert.Equal(t, 1, srv.TokensIssued(), "a token with more than a tenth of its life left is reused")
+	advance(2 * time.Second)
+	invoke()
+	assert.Equal(t, 2, srv.TokensIssued(), "renewed in the last tenth of its life, before the server refuses it")
+	assert.Len(t, srv.Jobs(), 3, "every call ran once: none was refused and sent again")
 }
 
 func TestUnauthorizedRenewsOnceAndResends(t *testing.T) {
@@ -383,7 +405,9 @@ func TestDefaultClientFromSecretInEnvironment(t *testing.T) {
 // client's sync timeout with a 601.
 func TestOpenAPIDeadline(t *testing.T) {
 	t.Parallel()
-	srv, _ := setup(t)
+	// The job may run a minute: only the client's deadline can end the
+	// call soon.
+	srv, _ := setup(t, emulator.WithSyncTimeout(time.Minute))
 	srv.Register("slow", func(ctx context.Context, ev *function.Event) (any, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
@@ -396,7 +420,7 @@ func TestOpenAPIDeadline(t *testing.T) {
 	var he *baas.HError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, baas.CodeTimeout, he.Code)
-	assert.Less(t, time.Since(start), 3*time.Second)
+	assert.Less(t, time.Since(start), 30*time.Second, "cut at the client's deadline, not the job's minute")
 }
 
 // A 2xx management answer that is not the JSON promised is an HError that

@@ -16,6 +16,11 @@ type Info struct {
 	// OpenAPI is true for a client built with a client secret: its calls
 	// carry the Open API's access token.
 	OpenAPI bool
+	// SetTokenClock sets the clock the client judges its access token's
+	// renewal by, so that a test outside package baas
+	// (emulator/managetests) can let a lifetime pass without sleeping; nil
+	// for a client without a client secret.
+	SetTokenClock func(now func() time.Time)
 }
 
 // Key is ModuleInfo's argument. Its field is unexported, so no other
