@@ -27,7 +27,9 @@ func TestExamplesRun(t *testing.T) {
 			`doesNotExist: HError 404, "404: Cloud function \"doesNotExist\" not found."` + "\n" +
 			`slow: HError 601, "601: request timeout: \"slow\" did not answer within its 500ms deadline (the sync call limit, WithSyncTimeout)"` + "\n" +
 			"slow: the call ran out of time\n",
-		"js": `{"code":0,"data":"hello allen","error":{}}` + "\n",
+		"js": `{"code":0,"data":"hello allen","error":{}}` + "\n" +
+			`{"code":0,"data":{"name":"pen","views":1},"error":{}}` + "\n" +
+			`{"code":0,"data":{"name":"pen","views":2},"error":{}}` + "\n",
 	}
 	entries, err := os.ReadDir(".")
 	require.NoError(t, err)

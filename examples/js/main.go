@@ -1,7 +1,10 @@
 // Command js runs the seed page's JavaScript functions, unchanged, in an
 // embedded emulator: it serves the functions folder (helloWorld.js and
 // callHelloWorld.js, which calls helloWorld with BaaS.invoke), invokes
-// callHelloWorld and prints {"code":0,"data":"hello allen","error":{}}.
+// callHelloWorld and prints {"code":0,"data":"hello allen","error":{}};
+// then it calls productCounter twice, a function that keeps a count in
+// the table "product" of the emulator's own database, and prints its
+// answers, views 1 then views 2.
 //
 // It needs Node.js (node on PATH, or MINCLOUD_NODE). The folder is the
 // first argument, else functions/ beside this file's folder as seen from
@@ -15,6 +18,7 @@ import (
 	"log"
 	"os"
 
+	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator"
 )
 
@@ -38,7 +42,21 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	res, err := c.Invoke(context.Background(), "callHelloWorld", nil, true)
+	if err := invokeAndPrint(c, "callHelloWorld", nil); err != nil {
+		return err
+	}
+	for range 2 {
+		if err := invokeAndPrint(c, "productCounter", map[string]string{"name": "pen"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// invokeAndPrint calls a function synchronously and prints its answer as
+// the platform sent it.
+func invokeAndPrint(c *baas.Client, name string, params any) error {
+	res, err := c.Invoke(context.Background(), name, params, true)
 	if err != nil {
 		return err
 	}
