@@ -39,7 +39,7 @@ func serveData(t *testing.T, args ...string) (*served, *cli) {
 // import JSON lines, export them, and a file database kept across a
 // restart of serve.
 func TestSchemaImportThenDataRoundTrip(t *testing.T) {
-	t.Parallel()
+	// In-process (not parallel): the command runs with the test's environment.
 	dbPath := filepath.Join(t.TempDir(), "data.db")
 	srv, c := serveData(t, "--data", dbPath)
 	assert.Contains(t, strings.Join(srv.banner, "\n"), "data: tables in "+dbPath)
@@ -100,7 +100,7 @@ func TestSchemaImportThenDataRoundTrip(t *testing.T) {
 // TestServeSchemaFlagAndBadInput: serve --schema loads tables; the data
 // commands refuse bad input before sending anything.
 func TestServeSchemaFlagAndBadInput(t *testing.T) {
-	t.Parallel()
+	// In-process (not parallel): the command runs with the test's environment.
 	dir := t.TempDir()
 	schema := filepath.Join(dir, "s.json")
 	require.NoError(t, os.WriteFile(schema, []byte(cliSchema), 0o600))
@@ -126,7 +126,7 @@ func TestServeSchemaFlagAndBadInput(t *testing.T) {
 	assert.Contains(t, r.stderr, "needs a client secret")
 
 	// A missing schema file fails serve.
-	r = newCLI(t).run("serve", "--addr", "127.0.0.1:0", "--schema", filepath.Join(dir, "missing.json"))
+	r = newCLI(t).onBinary().run("serve", "--addr", "127.0.0.1:0", "--schema", filepath.Join(dir, "missing.json"))
 	assert.Equal(t, 1, r.code, r)
 	assert.Contains(t, r.stderr, fmt.Sprintf("schema: open %s", filepath.Join(dir, "missing.json")))
 }
@@ -150,7 +150,7 @@ func TestServeTriggerRunsAJavaScriptFunction(t *testing.T) {
 	require.Equal(t, 201, resp.StatusCode)
 	waitFor(t, srv, "trigger trigger note on_create hi")
 
-	r := newCLI(t).run("serve", "--addr", "127.0.0.1:0", "--trigger", "note")
+	r := newCLI(t).onBinary().run("serve", "--addr", "127.0.0.1:0", "--trigger", "note")
 	assert.Equal(t, 2, r.code, r)
 	assert.Contains(t, r.stderr, "use TABLE:FUNCTION")
 }
