@@ -68,10 +68,13 @@ func (s *Server) openData() error {
 	return nil
 }
 
-// openStore opens one database (the default one, or an environment's,
-// whose messages are prefixed with what) and loads the schemas given at
-// start into it.
-func (s *Server) openStore(file, what string) (*datastore.Store, error) {
+// openStore opens one database (the default one, or environment envID's)
+// and loads the schemas given at start into it.
+func (s *Server) openStore(file, envID string) (*datastore.Store, error) {
+	what := ""
+	if envID != "" {
+		what = "env " + envID + ": "
+	}
 	st, err := datastore.Open(datastore.Options{Path: file})
 	if err != nil {
 		return nil, err
@@ -86,7 +89,7 @@ func (s *Server) openStore(file, what string) (*datastore.Store, error) {
 	}
 	if len(s.cfg.data.triggers) > 0 {
 		// Only then: reporting changes costs a copy of each updated record.
-		st.OnChange = s.onDataChange
+		st.OnChange = func(ch []datastore.Change) { s.onDataChange(envID, ch) }
 	}
 	for _, path := range s.cfg.data.schemas {
 		b, err := os.ReadFile(path)

@@ -1,6 +1,7 @@
 package emulator_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -94,6 +96,8 @@ const aclSchema = `[
   "schema":{"fields":[{"name":"text","type":"string"},{"name":"n","type":"integer"}]}},
  {"name":"secret","row_read_perm":["user:{created_by}"],"row_write_perm":["user:{created_by}"],"write_perm":["user:anonymous"],
   "schema":{"fields":[{"name":"text","type":"string"},{"name":"n","type":"integer"}]}},
+ {"name":"link","row_read_perm":["user:anonymous"],"row_write_perm":["user:anonymous"],"write_perm":["user:anonymous"],
+  "schema":{"fields":[{"name":"target","type":"reference","schema_name":"secret"}]}},
  {"name":"closed","row_read_perm":["user:*"],"row_write_perm":["user:*"],"write_perm":[],
   "schema":{"fields":[{"name":"text","type":"string"}]}}
 ]`
@@ -206,6 +210,19 @@ func TestDataACLFind(t *testing.T) {
 	// count() is find with limit=1 and the count.
 	p = find(alice, "limit=1&offset=0&where=%7B%7D&return_total_count=1")
 	assert.Equal(t, 5, *p.Meta.TotalCount)
+
+	// expand shows a target only to whom may read it; to others it stays
+	// a bare pointer.
+	_, err = srv.Table("link").Insert(map[string]any{"id": "l1", "target": a1})
+	require.NoError(t, err)
+	expanded := func(tok string) map[string]any {
+		st, body := webAs(t, srv, tok, "", "GET", "/hserve/v2.4/table/link/record/?where=%7B%7D&expand=target", "")
+		p := decodePage(t, st, body)
+		require.Len(t, p.Objects, 1)
+		return p.Objects[0]["target"].(map[string]any)
+	}
+	assert.Equal(t, "a1", expanded(alice)["text"])
+	assert.Equal(t, map[string]any{"id": a1, "_table": "secret"}, expanded(bob))
 
 	// get of a row the caller may not read: 404, as the platform's
 	// "权限不足" case of 404.
@@ -376,4 +393,35 @@ func TestDataEnvSchemaAndFile(t *testing.T) {
 	assert.Equal(t, "kept", p.Objects[0]["text"])
 	st, body = webAs(t, srv, "", "", "GET", "/hserve/v2.4/table/post/record/?where=%7B%7D", "")
 	assert.Empty(t, decodePage(t, st, body).Objects)
+}
+
+// TestDataEnvTrigger: a change in an environment fires the table's
+// trigger with that environment in the event, so the function's own data
+// calls reach the same tables.
+func TestDataEnvTrigger(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New(emulator.WithTableTrigger("order", "onOrder"), emulator.WithEnv("envA", "staging"))
+	t.Cleanup(srv.Close)
+	envs := make(chan *function.Env, 4)
+	srv.Register("onOrder", func(ctx context.Context, ev *function.Event) (any, error) {
+		envs <- ev.Env
+		return nil, nil
+	})
+	st, body := webAs(t, srv, "", "envA", "POST", "/hserve/v2.4/table/order/record/?expand=", `{"n":1}`)
+	require.Equal(t, 201, st, body)
+	st, body = webAs(t, srv, "", "", "POST", "/hserve/v2.4/table/order/record/?expand=", `{"n":2}`)
+	require.Equal(t, 201, st, body)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, srv.Wait(ctx))
+	close(envs)
+	var got []string
+	for e := range envs {
+		if e == nil {
+			got = append(got, "<none>")
+		} else {
+			got = append(got, e.ID+"/"+e.Name)
+		}
+	}
+	assert.ElementsMatch(t, []string{"envA/staging", "<none>"}, got)
 }

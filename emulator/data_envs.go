@@ -53,7 +53,7 @@ func (s *Server) storeFor(envID string) (*datastore.Store, error) {
 	if len(e.stores) >= MaxDataEnvs {
 		return nil, &datastore.Error{Status: 400, Msg: fmt.Sprintf("Too many environments: the emulator keeps the tables of at most %d X-Hydrogen-Env-ID values; restart it to start afresh.", MaxDataEnvs)}
 	}
-	st, err := s.openStore(envDataFile(s.cfg.data.file, envID), "env "+envID+": ")
+	st, err := s.openStore(envDataFile(s.cfg.data.file, envID), envID)
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", envID, err)
 	}
