@@ -542,7 +542,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, c dataCall, op str
 	if async {
 		t, _ := store.Lookup(ref)
 		now := time.Now().Unix()
-		job := bulkJob{Operation: op, Status: "success", CreatedAt: now, UpdatedAt: now}
+		job := bulkJob{Operation: op, Status: "success", CreatedAt: now, UpdatedAt: now, store: store}
 		if t != nil {
 			job.SchemaID, job.SchemaName = t.ID, t.Name
 		}
@@ -579,7 +579,8 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, c dataCall, op str
 func (s *Server) getBulkJob(w http.ResponseWriter, r *http.Request, c dataCall) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	job, ok := s.data.jobs.get(id)
-	if err != nil || !ok {
+	// A job of another environment is not there for this one.
+	if err != nil || !ok || job.store != c.store {
 		writeError(w, http.StatusNotFound, "Bulk operation "+r.PathValue("id")+" does not exist.")
 		return
 	}
