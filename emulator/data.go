@@ -17,14 +17,30 @@ const SuperAdminUserID int64 = 1
 
 // dataConfig is the data options.
 type dataConfig struct {
-	file     string         // database file; "" is in memory
-	schemas  []string       // schema files to load at start
-	triggers []tableTrigger // data_triggers.go
+	file     string            // database file; "" is in memory
+	schemas  []string          // schema files to load at start
+	triggers []tableTrigger    // data_triggers.go
+	groups   map[int64][]int64 // user id -> group ids, for gid:<id> ACL entries
+}
+
+// WithUserGroups puts user userID in groups groupIDs, for the row ACLs:
+// a record whose read_perm or write_perm lists "gid:<id>" admits the
+// members of group id when they call the Web API with their token
+// ([Server.IssueUserToken]). Without it a user is in no group.
+func WithUserGroups(userID int64, groupIDs ...int64) Option {
+	return func(c *config) {
+		if c.data.groups == nil {
+			c.data.groups = map[int64][]int64{}
+		}
+		c.data.groups[userID] = append(c.data.groups[userID], groupIDs...)
+	}
 }
 
 // WithDataFile keeps the tables in the SQLite database file path (made if
 // missing) rather than in memory: they survive a restart, and the sqlite3
 // tool reads the file (each table is rec_<id>, one JSON doc per record).
+// Each environment (X-Hydrogen-Env-ID) keeps its tables beside it, in
+// path + ".env-" + its id.
 func WithDataFile(path string) Option { return func(c *config) { c.data.file = path } }
 
 // WithSchemaFile loads tables at start from a schema file in the
@@ -37,46 +53,62 @@ func WithSchemaFile(path string) Option {
 
 // dataState is the emulator's tables.
 type dataState struct {
-	store *datastore.Store
+	store *datastore.Store // calls that name no environment
+	envs  dataEnvs         // one database per X-Hydrogen-Env-ID (data_envs.go)
 	jobs  bulkJobs
 }
 
 // openData opens the database (at Listen).
 func (s *Server) openData() error {
-	st, err := datastore.Open(datastore.Options{Path: s.cfg.data.file})
+	st, err := s.openStore(s.cfg.data.file, "")
 	if err != nil {
 		return err
+	}
+	s.data = &dataState{store: st}
+	return nil
+}
+
+// openStore opens one database (the default one, or environment envID's)
+// and loads the schemas given at start into it.
+func (s *Server) openStore(file, envID string) (*datastore.Store, error) {
+	what := ""
+	if envID != "" {
+		what = "env " + envID + ": "
+	}
+	st, err := datastore.Open(datastore.Options{Path: file})
+	if err != nil {
+		return nil, err
 	}
 	var once sync.Map
 	st.OnNewTable = func(name string) {
 		// Said once per table: the schema-less mode makes tables silently
 		// otherwise, and a typo would go unseen.
 		if _, dup := once.LoadOrStore(name, true); !dup && s.cfg.logOutput != nil {
-			fmt.Fprintf(s.cfg.logOutput, "data: table %q made by its first write (no schema loaded)\n", name)
+			fmt.Fprintf(s.cfg.logOutput, "data: %stable %q made by its first write (no schema loaded)\n", what, name)
 		}
 	}
 	if len(s.cfg.data.triggers) > 0 {
 		// Only then: reporting changes costs a copy of each updated record.
-		st.OnChange = s.onDataChange
+		st.OnChange = func(ch []datastore.Change) { s.onDataChange(envID, ch) }
 	}
-	s.data = &dataState{store: st}
 	for _, path := range s.cfg.data.schemas {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			st.Close()
-			return fmt.Errorf("schema: %w", err)
+			return nil, fmt.Errorf("schema: %w", err)
 		}
-		if err := s.loadSchema(b, true); err != nil {
+		if err := st.ImportSchema(context.Background(), b, true); err != nil {
 			st.Close()
-			return fmt.Errorf("schema %s: %w", path, err)
+			return nil, fmt.Errorf("schema %s: %w", path, err)
 		}
 	}
-	return nil
+	return st, nil
 }
 
-// closeData closes the database (at Close, after the last request).
+// closeData closes the databases (at Close, after the last request).
 func (s *Server) closeData() {
 	if s.data != nil {
+		s.data.envs.close()
 		s.data.store.Close()
 	}
 }

@@ -334,11 +334,13 @@ func TestDataOpenAPIAndSchema(t *testing.T) {
 	// With a schema: unknown tables are 404, one wrong field is 400.
 	st, body = web(t, srv, "POST", "/hserve/v2.4/table/nope/record/?expand=", `{"a":1}`)
 	assert.Equal(t, 404, st, body)
-	st, body = web(t, srv, "POST", "/hserve/v2.4/table/product/record/?expand=", `{"price":"3"}`)
+	// product's write_perm is user:*: a logged-in user writes.
+	user := webUser(srv, 7)
+	st, body = webAs(t, srv, user, "", "POST", "/hserve/v2.4/table/product/record/?expand=", `{"price":"3"}`)
 	assert.Equal(t, 400, st)
 	assertPlatformError(t, body, "Failed to save record, type conflict on fields: price (integer)")
 	// The unique index on name.
-	st, body = web(t, srv, "POST", "/hserve/v2.4/table/product/record/?expand=", `{"name":"pen"}`)
+	st, body = webAs(t, srv, user, "", "POST", "/hserve/v2.4/table/product/record/?expand=", `{"name":"pen"}`)
 	assert.Equal(t, 400, st, body)
 	st, _, body = openAPI(t, srv, tok, "GET", fmt.Sprintf("/oserve/v2.6/schema/%d/index/", ids["product"]), "")
 	require.Equal(t, 200, st, body)

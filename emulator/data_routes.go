@@ -73,9 +73,12 @@ func (s *Server) dataRoutes() []route {
 	}
 }
 
-// dataCall is who calls, as the data API sees it.
+// dataCall is who calls, as the data API sees it, and the database of
+// its environment. Whether the row ACLs apply travels in the request's
+// context ([datastore.AsCaller]).
 type dataCall struct {
-	userID int64 // the created_by of what it creates; 0 for anonymous
+	userID int64            // the created_by of what it creates; 0 for anonymous
+	store  *datastore.Store // the tables of the call's X-Hydrogen-Env-ID
 }
 
 type dataHandler func(w http.ResponseWriter, r *http.Request, c dataCall)
@@ -83,17 +86,29 @@ type dataHandler func(w http.ResponseWriter, r *http.Request, c dataCall)
 var versionRule = regexp.MustCompile(`^v\d+(\.\d+)?$`)
 
 // webCaller admits a Web API call: one from a function (the caller key:
-// the super-admin, as on the platform), or one with the app's client id,
-// as a user when it carries a user token. Row ACLs are not enforced: the
-// emulator has no users' groups or logins to check them against.
+// the super-admin, as on the platform, to whom row ACLs do not apply), or
+// one with the app's client id, as a user when it carries a user token
+// and as the anonymous user otherwise; the row ACLs apply to both (§5).
+//
+// The platform asks an anonymous caller to log in (or make a temporary
+// user, BaaS.auth.anonymousLogin) before it writes, and answers 401
+// otherwise; the emulator has no anonymous login, so a call without a
+// token stands for that temporary user: "user:anonymous" entries admit
+// it, "user:*" ones do not (the emulator's choice, where the platform's
+// login flow cannot be followed).
 func (s *Server) webCaller(h dataHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !versionRule.MatchString(r.PathValue("ver")) {
 			writeError(w, http.StatusNotFound, "Not found: "+r.URL.Path)
 			return
 		}
+		store, err := s.storeFor(r.Header.Get("X-Hydrogen-Env-ID"))
+		if err != nil {
+			writeDataError(w, err)
+			return
+		}
 		if key := r.Header.Get(callerHeader); key != "" && key == s.callerKey {
-			h(w, r, dataCall{userID: SuperAdminUserID})
+			h(w, r, dataCall{userID: SuperAdminUserID, store: store})
 			return
 		}
 		switch id := r.Header.Get("X-Hydrogen-Client-ID"); {
@@ -104,7 +119,8 @@ func (s *Server) webCaller(h dataHandler) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "Invalid client id.")
 			return
 		}
-		c := dataCall{}
+		c := dataCall{store: store}
+		acc := &datastore.Access{}
 		if auth := r.Header.Get("Authorization"); auth != "" {
 			tok, ok := strings.CutPrefix(auth, "Hydrogen-r1 ")
 			u, known := s.userOf(tok)
@@ -113,20 +129,27 @@ func (s *Server) webCaller(h dataHandler) http.HandlerFunc {
 				return
 			}
 			c.userID = u.ID
+			acc.UserID, acc.Groups = u.ID, s.cfg.data.groups[u.ID]
 		}
-		h(w, r, c)
+		h(w, r.WithContext(datastore.AsCaller(r.Context(), acc)), c)
 	}
 }
 
 // openCaller admits an Open API call (the Bearer token is checked by the
-// route): the app's admin.
+// route): the app's admin, to whom row ACLs do not apply. faas-cli sends
+// X-Hydrogen-Env-ID here too: it picks the environment's tables.
 func (s *Server) openCaller(h dataHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !versionRule.MatchString(r.PathValue("ver")) {
 			writeError(w, http.StatusNotFound, "Not found: "+r.URL.Path)
 			return
 		}
-		h(w, r, dataCall{userID: SuperAdminUserID})
+		store, err := s.storeFor(r.Header.Get("X-Hydrogen-Env-ID"))
+		if err != nil {
+			writeDataError(w, err)
+			return
+		}
+		h(w, r, dataCall{userID: SuperAdminUserID, store: store})
 	}
 }
 
@@ -186,7 +209,7 @@ func pageLink(r *http.Request, offset int) *string {
 }
 
 // listRecords serves find (GET …/record/).
-func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, _ dataCall) {
+func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, c dataCall) {
 	q := r.URL.Query()
 	limit, err := queryInt(q, "limit", datastore.DefaultLimit)
 	if err != nil {
@@ -207,7 +230,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, _ dataCall)
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid limit %d: it cannot be negative.", limit))
 		return
 	}
-	store := s.data.store
+	store := c.store
 	// next needs to know whether more follow: count when not asked to,
 	// unless the page came back short.
 	t, docs, total, err := store.FindRaw(r.Context(), r.PathValue("table"), datastore.Query{
@@ -260,18 +283,18 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, _ dataCall)
 }
 
 // getRecord serves get (GET …/record/:id/).
-func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, _ dataCall) {
+func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, c dataCall) {
 	q := r.URL.Query()
-	t, doc, err := s.data.store.Get(r.Context(), r.PathValue("table"), r.PathValue("id"))
+	t, doc, err := c.store.Get(r.Context(), r.PathValue("table"), r.PathValue("id"))
 	if err != nil {
 		writeDataError(w, err)
 		return
 	}
-	s.answerRecord(w, r, t, doc, datastore.View{Keys: q.Get("keys"), Expand: q.Get("expand")}, http.StatusOK)
+	s.answerRecord(w, r, c, t, doc, datastore.View{Keys: q.Get("keys"), Expand: q.Get("expand")}, http.StatusOK)
 }
 
-func (s *Server) answerRecord(w http.ResponseWriter, r *http.Request, t *datastore.Table, doc datastore.Doc, v datastore.View, status int) {
-	out, err := s.data.store.Present(r.Context(), t, []datastore.Doc{doc}, v)
+func (s *Server) answerRecord(w http.ResponseWriter, r *http.Request, c dataCall, t *datastore.Table, doc datastore.Doc, v datastore.View, status int) {
+	out, err := c.store.Present(r.Context(), t, []datastore.Doc{doc}, v)
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -336,7 +359,7 @@ func (s *Server) createRecords(w http.ResponseWriter, r *http.Request, c dataCal
 	ctx := writeContext(r, triggers)
 	view := datastore.View{Expand: q.Get("expand")}
 	ref := r.PathValue("table")
-	if err := s.data.store.CheckView(ref, view); err != nil {
+	if err := c.store.CheckView(ref, view); err != nil {
 		writeDataError(w, err)
 		return
 	}
@@ -345,16 +368,16 @@ func (s *Server) createRecords(w http.ResponseWriter, r *http.Request, c dataCal
 		return
 	}
 	if many == nil {
-		doc, err := s.data.store.Create(ctx, ref, one, c.userID)
+		doc, err := c.store.Create(ctx, ref, one, c.userID)
 		if err != nil {
 			writeDataError(w, err)
 			return
 		}
-		t, _ := s.data.store.Lookup(ref)
-		s.answerRecord(w, r, t, doc, view, http.StatusCreated)
+		t, _ := c.store.Lookup(ref)
+		s.answerRecord(w, r, c, t, doc, view, http.StatusCreated)
 		return
 	}
-	res, err := s.data.store.CreateMany(ctx, ref, many, c.userID)
+	res, err := c.store.CreateMany(ctx, ref, many, c.userID)
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -373,7 +396,7 @@ func (s *Server) createRecords(w http.ResponseWriter, r *http.Request, c dataCal
 
 // updateRecord serves update by id (PUT …/record/:id/): the SDK's
 // {"$set","$unset"} body or the Open API's flat one.
-func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request, _ dataCall) {
+func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request, c dataCall) {
 	q := r.URL.Query()
 	triggers, err := queryBool(q, "enable_trigger", true)
 	if err != nil {
@@ -382,7 +405,7 @@ func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request, _ dataCall
 	}
 	view := datastore.View{Expand: q.Get("expand")}
 	ref := r.PathValue("table")
-	if err := s.data.store.CheckView(ref, view); err != nil {
+	if err := c.store.CheckView(ref, view); err != nil {
 		writeDataError(w, err)
 		return
 	}
@@ -390,17 +413,17 @@ func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request, _ dataCall
 	if !ok {
 		return
 	}
-	t, doc, err := s.data.store.Update(writeContext(r, triggers), ref, r.PathValue("id"), body)
+	t, doc, err := c.store.Update(writeContext(r, triggers), ref, r.PathValue("id"), body)
 	if err != nil {
 		writeDataError(w, err)
 		return
 	}
-	s.answerRecord(w, r, t, doc, view, http.StatusOK)
+	s.answerRecord(w, r, c, t, doc, view, http.StatusOK)
 }
 
 // deleteRecord serves delete by id: 204, no body.
-func (s *Server) deleteRecord(w http.ResponseWriter, r *http.Request, _ dataCall) {
-	if err := s.data.store.Delete(r.Context(), r.PathValue("table"), r.PathValue("id")); err != nil {
+func (s *Server) deleteRecord(w http.ResponseWriter, r *http.Request, c dataCall) {
+	if err := c.store.Delete(r.Context(), r.PathValue("table"), r.PathValue("id")); err != nil {
 		writeDataError(w, err)
 		return
 	}
@@ -468,16 +491,16 @@ func (p bulkParams) plan(matched int) (limit int, async bool, err error) {
 }
 
 // updateRecords serves the bulk update (PUT …/record/?where=…).
-func (s *Server) updateRecords(w http.ResponseWriter, r *http.Request, _ dataCall) {
-	s.bulk(w, r, "update")
+func (s *Server) updateRecords(w http.ResponseWriter, r *http.Request, c dataCall) {
+	s.bulk(w, r, c, "update")
 }
 
 // deleteRecords serves the bulk delete (DELETE …/record/?where=…).
-func (s *Server) deleteRecords(w http.ResponseWriter, r *http.Request, _ dataCall) {
-	s.bulk(w, r, "delete")
+func (s *Server) deleteRecords(w http.ResponseWriter, r *http.Request, c dataCall) {
+	s.bulk(w, r, c, "delete")
 }
 
-func (s *Server) bulk(w http.ResponseWriter, r *http.Request, op string) {
+func (s *Server) bulk(w http.ResponseWriter, r *http.Request, c dataCall, op string) {
 	p, err := parseBulk(r.URL.Query())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
@@ -491,8 +514,10 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, op string) {
 		}
 	}
 	ref := r.PathValue("table")
-	store := s.data.store
-	matched, err := store.Count(r.Context(), ref, p.where)
+	store := c.store
+	// Every match counts, rows the caller may not write included (§2.4),
+	// so the super-admin's count.
+	matched, err := store.Count(datastore.AsCaller(r.Context(), nil), ref, p.where)
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -517,7 +542,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, op string) {
 	if async {
 		t, _ := store.Lookup(ref)
 		now := time.Now().Unix()
-		job := bulkJob{Operation: op, Status: "success", CreatedAt: now, UpdatedAt: now}
+		job := bulkJob{Operation: op, Status: "success", CreatedAt: now, UpdatedAt: now, store: store}
 		if t != nil {
 			job.SchemaID, job.SchemaName = t.ID, t.Name
 		}
@@ -551,10 +576,11 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, op string) {
 }
 
 // getBulkJob serves getAsyncJobResult.
-func (s *Server) getBulkJob(w http.ResponseWriter, r *http.Request, _ dataCall) {
+func (s *Server) getBulkJob(w http.ResponseWriter, r *http.Request, c dataCall) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	job, ok := s.data.jobs.get(id)
-	if err != nil || !ok {
+	// A job of another environment is not there for this one.
+	if err != nil || !ok || job.store != c.store {
 		writeError(w, http.StatusNotFound, "Bulk operation "+r.PathValue("id")+" does not exist.")
 		return
 	}
@@ -572,7 +598,7 @@ func (s *Server) serverTime(w http.ResponseWriter, r *http.Request) {
 
 // listTables serves GET /oserve/v1.8/table/ (?name= exact, limit 20 by
 // default, at most 1000).
-func (s *Server) listTables(w http.ResponseWriter, r *http.Request, _ dataCall) {
+func (s *Server) listTables(w http.ResponseWriter, r *http.Request, c dataCall) {
 	q := r.URL.Query()
 	limit, err := queryInt(q, "limit", 20)
 	if err == nil && (limit < 0 || limit > datastore.MaxLimit) {
@@ -590,7 +616,7 @@ func (s *Server) listTables(w http.ResponseWriter, r *http.Request, _ dataCall) 
 		return
 	}
 	var all []tableObject
-	for _, t := range s.data.store.Tables() {
+	for _, t := range c.store.Tables() {
 		if name := q.Get("name"); name != "" && t.Name != name {
 			continue
 		}
@@ -608,8 +634,8 @@ func (s *Server) listTables(w http.ResponseWriter, r *http.Request, _ dataCall) 
 	writeData(w, http.StatusOK, listAnswer{Meta: meta, Objects: append([]tableObject{}, page...)})
 }
 
-func (s *Server) getTable(w http.ResponseWriter, r *http.Request, _ dataCall) {
-	t, ok := s.data.store.Lookup(r.PathValue("table"))
+func (s *Server) getTable(w http.ResponseWriter, r *http.Request, c dataCall) {
+	t, ok := c.store.Lookup(r.PathValue("table"))
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Table %q does not exist.", r.PathValue("table")))
 		return
@@ -634,7 +660,7 @@ func (s *Server) readTableSpec(w http.ResponseWriter, r *http.Request) (datastor
 // declared: its types are checked, and unknown tables become 404. An
 // indexes key is tolerated and ignored: schema-import sends the file's
 // table as it is, then adds each index through the index API (§8.4).
-func (s *Server) createTable(w http.ResponseWriter, r *http.Request, _ dataCall) {
+func (s *Server) createTable(w http.ResponseWriter, r *http.Request, c dataCall) {
 	spec, ok := s.readTableSpec(w, r)
 	if !ok {
 		return
@@ -644,7 +670,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, _ dataCall)
 		writeError(w, http.StatusBadRequest, "Invalid table: schema.fields is required.")
 		return
 	}
-	t, err := s.data.store.CreateTable(r.Context(), spec, true)
+	t, err := c.store.CreateTable(r.Context(), spec, true)
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -652,12 +678,12 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, _ dataCall)
 	writeData(w, http.StatusCreated, tableAnswer(t))
 }
 
-func (s *Server) updateTable(w http.ResponseWriter, r *http.Request, _ dataCall) {
+func (s *Server) updateTable(w http.ResponseWriter, r *http.Request, c dataCall) {
 	spec, ok := s.readTableSpec(w, r)
 	if !ok {
 		return
 	}
-	t, err := s.data.store.UpdateTable(r.Context(), r.PathValue("table"), spec)
+	t, err := c.store.UpdateTable(r.Context(), r.PathValue("table"), spec)
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -665,8 +691,8 @@ func (s *Server) updateTable(w http.ResponseWriter, r *http.Request, _ dataCall)
 	writeData(w, http.StatusOK, tableAnswer(t))
 }
 
-func (s *Server) deleteTable(w http.ResponseWriter, r *http.Request, _ dataCall) {
-	if err := s.data.store.DeleteTable(r.Context(), r.PathValue("table")); err != nil {
+func (s *Server) deleteTable(w http.ResponseWriter, r *http.Request, c dataCall) {
+	if err := c.store.DeleteTable(r.Context(), r.PathValue("table")); err != nil {
 		writeDataError(w, err)
 		return
 	}
@@ -682,8 +708,8 @@ func indexAnswer(t *datastore.Table) listAnswer {
 	return listAnswer{Meta: listMeta{Limit: n, TotalCount: &n}, Objects: objs}
 }
 
-func (s *Server) listIndexes(w http.ResponseWriter, r *http.Request, _ dataCall) {
-	t, ok := s.data.store.Lookup(r.PathValue("table"))
+func (s *Server) listIndexes(w http.ResponseWriter, r *http.Request, c dataCall) {
+	t, ok := c.store.Lookup(r.PathValue("table"))
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Table %q does not exist.", r.PathValue("table")))
 		return
@@ -692,7 +718,7 @@ func (s *Server) listIndexes(w http.ResponseWriter, r *http.Request, _ dataCall)
 }
 
 // createIndex answers 201 with every index of the table (§8.2).
-func (s *Server) createIndex(w http.ResponseWriter, r *http.Request, _ dataCall) {
+func (s *Server) createIndex(w http.ResponseWriter, r *http.Request, c dataCall) {
 	var body struct{ Fields []string }
 	raw, ok := s.readLimited(w, r)
 	if !ok {
@@ -702,7 +728,7 @@ func (s *Server) createIndex(w http.ResponseWriter, r *http.Request, _ dataCall)
 		writeError(w, http.StatusBadRequest, `The request body must be {"fields": ["name", ...]}.`)
 		return
 	}
-	t, err := s.data.store.AddIndex(r.Context(), r.PathValue("table"), body.Fields)
+	t, err := c.store.AddIndex(r.Context(), r.PathValue("table"), body.Fields)
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -710,8 +736,8 @@ func (s *Server) createIndex(w http.ResponseWriter, r *http.Request, _ dataCall)
 	writeData(w, http.StatusCreated, indexAnswer(t).Objects)
 }
 
-func (s *Server) deleteIndex(w http.ResponseWriter, r *http.Request, _ dataCall) {
-	if err := s.data.store.DropIndex(r.Context(), r.PathValue("table"), r.PathValue("index")); err != nil {
+func (s *Server) deleteIndex(w http.ResponseWriter, r *http.Request, c dataCall) {
+	if err := c.store.DropIndex(r.Context(), r.PathValue("table"), r.PathValue("index")); err != nil {
 		writeDataError(w, err)
 		return
 	}

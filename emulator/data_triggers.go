@@ -50,8 +50,10 @@ type triggerEvent struct {
 	After      any    `json:"after"`
 }
 
-// onDataChange starts the triggers of committed changes.
-func (s *Server) onDataChange(changes []datastore.Change) {
+// onDataChange starts the triggers of committed changes, made in
+// environment envID ("" for none): the trigger's event names it, so the
+// function's own data calls reach the same environment's tables.
+func (s *Server) onDataChange(envID string, changes []datastore.Change) {
 	if len(s.cfg.data.triggers) == 0 || s.ctx.Err() != nil {
 		return
 	}
@@ -60,12 +62,12 @@ func (s *Server) onDataChange(changes []datastore.Change) {
 			if tr.table != ch.Table.Name || len(tr.events) > 0 && !tr.events[ch.Event] {
 				continue
 			}
-			s.fireTrigger(tr, ch)
+			s.fireTrigger(envID, tr, ch)
 		}
 	}
 }
 
-func (s *Server) fireTrigger(tr tableTrigger, ch datastore.Change) {
+func (s *Server) fireTrigger(envID string, tr tableTrigger, ch datastore.Change) {
 	s.mu.Lock()
 	f, ok := s.functions[tr.function]
 	var h function.Handler
@@ -83,7 +85,11 @@ func (s *Server) fireTrigger(tr tableTrigger, ch datastore.Change) {
 		if d == nil {
 			return map[string]any{} // as the realtime events: {} for none
 		}
-		out, err := s.data.store.Present(context.Background(), ch.Table, []datastore.Doc{d}, datastore.View{})
+		store, err := s.storeFor(envID) // open already: the change came from it
+		if err != nil {
+			return d
+		}
+		out, err := store.Present(context.Background(), ch.Table, []datastore.Doc{d}, datastore.View{})
 		if err != nil || len(out) == 0 {
 			return d
 		}
@@ -101,6 +107,9 @@ func (s *Server) fireTrigger(tr tableTrigger, ch datastore.Change) {
 		MiniappID:       s.cfg.miniappID,
 		TimeLimitInMS:   s.cfg.asyncTimeout.Milliseconds(),
 		FlexSchemaName:  ch.Table.Name,
+	}
+	if envID != "" {
+		ev.Env = &function.Env{ID: envID, Name: s.cfg.envNames[envID]}
 	}
 	s.sched.enqueue(s.newJob(tr.function, SourceTrigger, false, h, ev, ""))
 }

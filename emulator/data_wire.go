@@ -78,6 +78,8 @@ type bulkJob struct {
 	MatchedCount  *int   `json:"matched_count,omitempty"`
 	ModifiedCount *int   `json:"modified_count,omitempty"`
 	DeletedCount  *int   `json:"deleted_count,omitempty"`
+
+	store *datastore.Store // the environment's tables it ran on: read only from there
 }
 
 // maxBulkJobs bounds the async operations remembered.

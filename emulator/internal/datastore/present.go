@@ -144,8 +144,12 @@ func (s *Store) Present(ctx context.Context, t *Table, docs []Doc, v View) ([]Do
 		if len(ids) == 0 {
 			continue
 		}
-		rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT doc FROM %s WHERE id IN (%s)`, SQLTable(tt.ID),
-			strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")), ids...)
+		// A target the caller may not read is not expanded: it stays a
+		// bare {"id","_table"} pointer, as a dangling one does (the
+		// platform does not say; the emulator's choice, so an expand
+		// never shows a row a find would hide).
+		expr, args := withACL(ctx, "read_perm", "id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+")", ids)
+		rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT doc FROM %s WHERE %s`, SQLTable(tt.ID), expr), args...)
 		if err != nil {
 			return nil, err
 		}

@@ -80,6 +80,7 @@ func (s *Store) prepareCreate(t *Table, body Doc, createdBy int64) (Doc, error) 
 	}
 	setDefault(doc, "read_perm", permList(t.RowReadPerm))
 	setDefault(doc, "write_perm", permList(t.RowWritePerm))
+	resolveCreator(doc, createdBy)
 	if t.Declared {
 		for i := range t.Fields {
 			f := &t.Fields[i]
@@ -221,6 +222,9 @@ func (s *Store) Create(ctx context.Context, ref string, body Doc, createdBy int6
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCreate(ctx, t); err != nil {
+		return nil, err
+	}
 	doc, err := s.prepareCreate(t, body, createdBy)
 	if err != nil {
 		return nil, err
@@ -258,6 +262,9 @@ func (s *Store) CreateMany(ctx context.Context, ref string, items []Doc, created
 	}
 	t, err := s.tableForWrite(ctx, ref)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCreate(ctx, t); err != nil {
 		return nil, err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -318,7 +325,15 @@ func (s *Store) Get(ctx context.Context, ref, id string) (*Table, Doc, error) {
 		return nil, nil, err
 	}
 	doc, err := ParseObject([]byte(raw))
-	return t, doc, err
+	if err != nil {
+		return nil, nil, err
+	}
+	// A record the caller may not read does not exist for it: 404, as
+	// the platform answers (js-sdk/schema/operate-error.md).
+	if !accessOf(ctx).admits(doc["read_perm"]) {
+		return nil, nil, notFound("Record %q of table %q does not exist.", id, t.Name)
+	}
+	return t, doc, nil
 }
 
 // Query is a find: a where (JSON text), an order (the platform's
@@ -481,9 +496,12 @@ func (s *Store) FindRaw(ctx context.Context, ref string, q Query) (*Table, []Raw
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	// The caller's read ACL joins the where: rows it may not read are
+	// left out of the page and the count, in SQL.
+	expr, args := withACL(ctx, "read_perm", c.w.expr, c.w.args)
 	total := -1
 	if q.WithCount {
-		if err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, SQLTable(t.ID), c.w.expr), c.w.args...).Scan(&total); err != nil {
+		if err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, SQLTable(t.ID), expr), args...).Scan(&total); err != nil {
 			return nil, nil, 0, err
 		}
 	}
@@ -491,11 +509,11 @@ func (s *Store) FindRaw(ctx context.Context, ref string, q Query) (*Table, []Raw
 	if c.limit == 0 {
 		return t, out, total, nil
 	}
-	stmt, err := s.prepared(ctx, fmt.Sprintf(`SELECT id, doc FROM %s WHERE %s ORDER BY %s LIMIT ? OFFSET ?`, SQLTable(t.ID), c.w.expr, c.order))
+	stmt, err := s.prepared(ctx, fmt.Sprintf(`SELECT id, doc FROM %s WHERE %s ORDER BY %s LIMIT ? OFFSET ?`, SQLTable(t.ID), expr, c.order))
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	rows, err := stmt.QueryContext(ctx, append(c.w.args, c.limit, q.Offset)...)
+	rows, err := stmt.QueryContext(ctx, append(args, c.limit, q.Offset)...)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -564,6 +582,9 @@ func (s *Store) Update(ctx context.Context, ref, id string, body Doc) (*Table, D
 	}
 	doc, err := ParseObject([]byte(raw))
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkRow(ctx, t, doc, "update"); err != nil {
 		return nil, nil, err
 	}
 	var before Doc
@@ -637,9 +658,14 @@ func (s *Store) bulkRows(ctx context.Context, tx *sql.Tx, t *Table, b Bulk) ([]D
 	if limit < 0 {
 		limit = -1 // SQLite: no limit
 	}
+	// matched counts every record the where matches, those the caller
+	// may not write included (§2.4: "包括无权限操作记录"); the page is
+	// drawn from the ones it may write, in SQL, so a bulk write skips the
+	// others (they are neither in succeed nor in operation_result).
+	expr, args := withACL(ctx, "write_perm", w.expr, w.args)
 	order, _, _ := orderSQL(t, "", nil)
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT doc FROM %s WHERE %s ORDER BY %s LIMIT ? OFFSET ?`, SQLTable(t.ID), w.expr, order),
-		append(w.args, limit, b.Offset)...)
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT doc FROM %s WHERE %s ORDER BY %s LIMIT ? OFFSET ?`, SQLTable(t.ID), expr, order),
+		append(args, limit, b.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -709,12 +735,32 @@ func (s *Store) Delete(ctx context.Context, ref, id string) error {
 	if !exists {
 		return notFound("Record %q of table %q does not exist.", id, t.Name)
 	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	var raw string
-	err = s.db.QueryRowContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE id = ? RETURNING doc`, SQLTable(t.ID)), id).Scan(&raw)
+	err = tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT doc FROM %s WHERE id = ?`, SQLTable(t.ID)), id).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("Record %q of table %q does not exist.", id, t.Name)
 	}
 	if err != nil {
+		return err
+	}
+	if a := accessOf(ctx); a != nil {
+		doc, err := ParseObject([]byte(raw))
+		if err != nil {
+			return err
+		}
+		if err := checkRow(ctx, t, doc, "delete"); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE id = ?`, SQLTable(t.ID)), id); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	if s.watching(ctx) {

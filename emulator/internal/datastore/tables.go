@@ -241,8 +241,11 @@ func (s *Store) tableForWrite(ctx context.Context, ref string) (*Table, error) {
 	if !nameRule.MatchString(ref) {
 		return nil, badRequest("Invalid table name %q: a name starts with a letter and has at most 32 letters, digits and _.", ref)
 	}
-	name := ref
-	t, err := s.CreateTable(ctx, TableSpec{Name: &name}, false)
+	// Open to everyone (the emulator's choice: the platform has no
+	// table made by a write): the official SDK in a page works unchanged
+	// without a schema or a login; a schema sets real ACLs.
+	name, open := ref, []string{"user:anonymous"}
+	t, err := s.CreateTable(ctx, TableSpec{Name: &name, RowReadPerm: open, RowWritePerm: open, WritePerm: open}, false)
 	if err != nil {
 		// Made by a concurrent first write meanwhile.
 		if t2, ok := s.Lookup(ref); ok {

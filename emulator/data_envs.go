@@ -1,0 +1,75 @@
+package emulator
+
+import (
+	"fmt"
+	"regexp"
+	"sync"
+
+	"github.com/mincloud-go/baas/emulator/internal/datastore"
+)
+
+// MaxDataEnvs is how many environments (X-Hydrogen-Env-ID values) get
+// tables of their own, besides the calls that name none; a further one
+// is answered 400. Each is a database of its own, so the cap bounds the
+// emulator's memory (and its files, with [WithDataFile]).
+const MaxDataEnvs = 16
+
+// envIDRule is an environment id the emulator accepts: it becomes part
+// of a file name with [WithDataFile].
+var envIDRule = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// dataEnvs are the environments' databases: on the platform each test
+// environment has its own data, so a record written in env A is not seen
+// from env B, nor from calls without an env (the default store).
+type dataEnvs struct {
+	mu     sync.Mutex
+	stores map[string]*datastore.Store
+}
+
+// envDataFile is where env id keeps its tables when the default tables
+// are in the file path: beside it, path + ".env-" + id.
+func envDataFile(path, id string) string {
+	if path == "" {
+		return ""
+	}
+	return path + ".env-" + id
+}
+
+// storeFor is the database of environment envID ("" for the default),
+// opened at its first use with the schemas loaded at start.
+func (s *Server) storeFor(envID string) (*datastore.Store, error) {
+	if envID == "" {
+		return s.data.store, nil
+	}
+	if !envIDRule.MatchString(envID) {
+		return nil, &datastore.Error{Status: 400, Msg: fmt.Sprintf("Invalid X-Hydrogen-Env-ID %q: an environment id has 1 to 64 letters, digits, _ and -.", envID)}
+	}
+	e := &s.data.envs
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if st, ok := e.stores[envID]; ok {
+		return st, nil
+	}
+	if len(e.stores) >= MaxDataEnvs {
+		return nil, &datastore.Error{Status: 400, Msg: fmt.Sprintf("Too many environments: the emulator keeps the tables of at most %d X-Hydrogen-Env-ID values; restart it to start afresh.", MaxDataEnvs)}
+	}
+	st, err := s.openStore(envDataFile(s.cfg.data.file, envID), envID)
+	if err != nil {
+		return nil, fmt.Errorf("environment %s: %w", envID, err)
+	}
+	if e.stores == nil {
+		e.stores = map[string]*datastore.Store{}
+	}
+	e.stores[envID] = st
+	return st, nil
+}
+
+// closeEnvs closes the environments' databases.
+func (e *dataEnvs) close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for id, st := range e.stores {
+		st.Close()
+		delete(e.stores, id)
+	}
+}
