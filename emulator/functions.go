@@ -6,7 +6,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/mincloud-go/baas/function"
 )
 
 // The Open API's function management: list, create, read, update and
@@ -46,7 +45,7 @@ func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	f := &fnRecord{name: *c.Name, created: now, updated: now}
 	if c.Code != nil {
-		f.code, f.h = *c.Code, s.codeHandler(f.name, *c.Code)
+		f.code, f.js = *c.Code, s.codeFunction(f.name, *c.Code)
 	}
 	if c.Remark != nil {
 		f.remark = *c.Remark
@@ -89,16 +88,16 @@ func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request) {
 	if !s.readObject(w, r, &c, false) {
 		return
 	}
-	var h function.Handler
+	var js *jsFunction
 	if c.Code != nil {
-		h = s.codeHandler(name, *c.Code) // built outside the lock; it starts nothing until called
+		js = s.codeFunction(name, *c.Code) // it starts nothing until called
 	}
 	s.mu.Lock()
 	f, ok := s.functions[name]
 	var obj fnObject
 	if ok {
 		if c.Code != nil {
-			f.code, f.h = *c.Code, h // new code: no longer the Go handler
+			f.code, f.h, f.js = *c.Code, nil, js // new code: no longer the Go handler
 		}
 		if c.Remark != nil {
 			f.remark = *c.Remark

@@ -110,15 +110,16 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 	s.mu.Lock()
 	f, ok := s.functions[name]
 	var h function.Handler
+	var js *jsFunction
 	if ok {
-		h = f.h
+		h, js = f.h, f.js
 	}
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
 		return
 	}
-	if h == nil {
+	if h == nil && js == nil {
 		h = cannotRun(name)
 	}
 	limit := s.cfg.syncTimeout
@@ -140,6 +141,7 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 		ev.Env = &function.Env{ID: envID, Name: s.cfg.envNames[envID]}
 	}
 	j := s.newJob(name, source, sync, h, ev)
+	j.js = js
 	if !sync {
 		s.enqueue(j)
 		writeJSON(w, http.StatusOK, asyncAck)

@@ -127,8 +127,11 @@ func TestJSAsyncUndefinedRunsToTheDeadline(t *testing.T) {
 	assert.Contains(t, got, "function timed out after 1000 ms")
 	j := lastJob(t, srv, "undef")
 	assert.Equal(t, emulator.StatusDeadlineExceeded, j.Status)
-	require.Len(t, j.Log, 1)
+	require.Len(t, j.Log, 2)
 	assert.Contains(t, j.Log[0], "INFO started")
+	// One line says why the job waits, as the platform does, for its deadline.
+	assert.Contains(t, j.Log[1], "WARN the function's promise resolved undefined and it did not call callback: "+
+		"the platform waits for the job's deadline (1000 ms)")
 	assert.Equal(t, `{"code":0,"data":"still here","error":{}}`, call(t, c, "ok", nil))
 }
 

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mincloud-go/baas"
@@ -49,8 +48,13 @@ type Job struct {
 	FinishedAt time.Time
 	// Log holds the function's log lines, "<ISO time> <LEVEL> <message>".
 	Log []string
+	// Queued is how long the job waited before its function received it:
+	// for a slot, and for a JavaScript function for its Node worker too.
+	// Its run time, FinishedAt - StartedAt, starts after.
+	Queued time.Duration
 	// Result is the function's outcome once the job has ended; nil before,
-	// and for a job that never ran.
+	// and for a job that never ran, but for a JavaScript job that got no
+	// Node worker, whose result says so.
 	Result *baas.Result
 	// MemUsage is the memory used, in bytes: for a JavaScript function its
 	// Node worker's resident memory at the end of the job; for a Go handler
@@ -84,6 +88,7 @@ type job struct {
 
 	event *function.Event // dropped when the job ends
 	h     function.Handler
+	js    *jsFunction // run instead of h
 	srv   *Server
 	logh  logHandler // the job's log, kept here to save an allocation per job
 
@@ -112,6 +117,7 @@ func (j *job) start() {
 	j.mu.Lock()
 	j.rec.Status = StatusExecuting
 	j.rec.StartedAt = time.Now()
+	j.rec.Queued = j.rec.StartedAt.Sub(j.rec.CreatedAt)
 	j.mu.Unlock()
 }
 
@@ -125,7 +131,7 @@ func (j *job) finish(status string, res *baas.Result) bool {
 	j.rec.Status = status
 	j.rec.FinishedAt = time.Now()
 	j.rec.Result = res
-	j.event, j.h = nil, nil // a record outlives its run: keep only what it shows
+	j.event, j.h, j.js = nil, nil, nil // a record outlives its run: keep only what it shows
 	j.mu.Unlock()
 	j.srv.jobEnded()
 	return true
@@ -166,6 +172,13 @@ func (j *job) appendLog(line string) {
 // runs on; run itself returns only once the handler has. answer, when not
 // nil, is called exactly once, and never after run has returned.
 func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early bool)) {
+	j.mu.Lock()
+	js := j.js
+	j.mu.Unlock()
+	if js != nil {
+		j.runJS(timeout, answer) // its worker times its deadline
+		return
+	}
 	s := j.srv
 	j.mu.Lock()
 	h, ev := j.h, j.event
@@ -175,8 +188,6 @@ func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early boo
 	defer cancel()
 	ctx = function.WithLogger(ctx, slog.New(&j.logh))
 	ctx = baas.NewContext(ctx, s.innerClient(ev.Env))
-	var mem atomic.Int64 // set by a handler that measures its own memory
-	ctx = withMemReport(ctx, &mem)
 	j.start()
 
 	conclude := func(status string, res *baas.Result, early bool) {
@@ -196,9 +207,6 @@ func (j *job) run(timeout time.Duration, answer func(res *baas.Result, early boo
 	allocs := heapAllocs()
 	res := callHandler(ctx, h, ev)
 	used := int64(heapAllocs() - allocs)
-	if m := mem.Load(); m > 0 {
-		used = m
-	}
 	j.mu.Lock()
 	j.rec.MemUsage = used
 	j.mu.Unlock()

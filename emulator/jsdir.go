@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
-	"github.com/mincloud-go/baas/emulator/internal/noderun"
 	"github.com/mincloud-go/baas/internal/fnroot"
 )
 
@@ -118,8 +117,8 @@ func fingerprint(path string) string {
 // watcher can say at once that a saved file does not load, instead of at
 // the next call. It returns Node's first line of complaint, or "".
 func (s *Server) syntaxProblem(file string) string {
-	node, err := noderun.LookNode(s.cfg.nodePath)
-	if err != nil {
+	node := s.nodeExe()
+	if node == "" {
 		return ""
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)

@@ -94,6 +94,7 @@ type fnRecord struct {
 	name, code, remark string
 	created, updated   time.Time
 	h                  function.Handler
+	js                 *jsFunction // a JavaScript function, run instead of h
 }
 
 // New starts an emulator on a loopback port. It panics if it cannot
@@ -184,7 +185,7 @@ func (s *Server) Register(name string, h function.Handler) {
 	now := time.Now()
 	s.mu.Lock()
 	if f, ok := s.functions[name]; ok {
-		f.h, f.updated = h, now
+		f.h, f.js, f.updated = h, nil, now
 	} else {
 		s.functions[name] = &fnRecord{name: name, h: h, remark: "Go handler", created: now, updated: now}
 	}

@@ -60,11 +60,10 @@ func busyWorkerPID(p *Pool) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for w := range p.all {
-		idle := false
-		for _, i := range p.idle {
-			idle = idle || i == w
-		}
-		if !idle && w.cmd.Process != nil {
+		w.mu.Lock()
+		busy := w.job != nil
+		w.mu.Unlock()
+		if busy && w.cmd.Process != nil {
 			return w.cmd.Process.Pid
 		}
 	}
