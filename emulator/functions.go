@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"sort"
 	"time"
-
 )
 
 // The Open API's function management: list, create, read, update and
