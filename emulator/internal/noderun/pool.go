@@ -672,6 +672,7 @@ func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, job *Job, line 
 	}
 	select {
 	case a := <-c.answer:
+		w.flushRaw(c)
 		p.release(w, set)
 		res := &Result{Mem: a.mem, Started: started}
 		if a.ok {

@@ -2,7 +2,10 @@
 
 package noderun
 
-import "os/exec"
+import (
+	"os"
+	"os/exec"
+)
 
 // Without Linux's /proc and subreaper, a worker's process group is what
 // is ended with it; a detached process a function starts may outlive it.
@@ -19,3 +22,6 @@ func procStart(int) string { return "" }
 func alive(pid int, _ string) bool { return processExists(pid) }
 
 func residentMemory(*exec.Cmd) int64 { return 0 }
+
+// unread is 0: elsewhere the pipes are not asked.
+func unread(*os.File) int { return 0 }

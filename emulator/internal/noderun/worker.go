@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,6 +34,11 @@ type worker struct {
 
 	// Set before exited closes.
 	exitErr error
+
+	rawMu    sync.Mutex
+	raw      [2]rawLine     // the lines being read from stdout and stderr
+	rawPipes [2]*os.File    // their read ends
+	rawBusy  [2]atomic.Bool // a reader has bytes in hand
 
 	mu      sync.Mutex
 	key     string    // the function version it serves; "" while blank
@@ -119,6 +125,7 @@ func (p *Pool) start(n int64) (*worker, error) {
 		return nil, fmt.Errorf("cannot start %s: %w", p.cfg.Node, err)
 	}
 	w.cmd = cmd
+	w.rawPipes = [2]*os.File{stdR, errR}
 	addWorker(cmd.Process.Pid)
 	for _, f := range []*os.File{inR, outW, setR, stdW, errW} {
 		f.Close() // the child's ends
@@ -380,61 +387,120 @@ const maxRawLine = 1 << 20
 // runs out: "... Mark-Compact 250.1 (258.6) -> 249.8 (258.6) MB ...".
 var heapReport = regexp.MustCompile(`-> [0-9.]+ \(([0-9.]+)\) MB`)
 
+// rawLine is a line being read from stdout or stderr: it belongs to the
+// job that ran when it began.
+type rawLine struct {
+	text  []byte
+	owner *call
+	cut   bool // longer than maxRawLine: the rest was dropped
+	open  bool // begun
+}
+
 // readOutput turns what the process writes to stdout or stderr outside
 // the bootstrap's hooks (native code, V8's own reports, a function's
-// writes straight to fd 1 or 2) into log lines of the running job.
+// writes straight to fd 1 or 2) into log lines, each of the job that ran
+// when it began. A line of any length is read through; only its first
+// maxRawLine bytes are kept.
 func (w *worker) readOutput(r io.Reader, level string) {
-	rd := bufio.NewReaderSize(r, 64<<10)
-	oom := false
+	buf := make([]byte, 32<<10)
+	i := 0
+	if level == "ERROR" {
+		i = 1
+	}
+	l, busy := &w.raw[i], &w.rawBusy[i]
 	for {
-		line, cut, err := readRaw(rd)
-		if len(line) > 0 {
-			text := strings.TrimSuffix(string(line), "\n")
-			if m := heapReport.FindStringSubmatch(text); m != nil {
-				if mb, err := strconv.ParseFloat(m[1], 64); err == nil {
-					w.mu.Lock()
-					w.oomMem = int64(mb * (1 << 20))
-					w.mu.Unlock()
-				}
+		n, err := r.Read(buf)
+		busy.Store(true)
+		chunk := buf[:n]
+		w.rawMu.Lock()
+		for len(chunk) > 0 {
+			if !l.open {
+				l.open, l.owner = true, w.current()
 			}
-			switch {
-			case oom:
-				// V8's report and native stack: the job's error says it.
-			case strings.Contains(text, "JavaScript heap out of memory") || strings.Contains(text, "Reached heap limit"):
-				oom = true
-				w.mu.Lock()
-				w.oom = true
-				w.mu.Unlock()
-			case strings.TrimSpace(text) != "":
-				if cut {
-					text += fmt.Sprintf(" … (cut: the line was longer than %d bytes)", maxRawLine)
-				}
-				w.log(LogLine{Level: level, Message: text})
+			part, rest, full := bytes.Cut(chunk, []byte("\n"))
+			if room := maxRawLine - len(l.text); len(part) > room {
+				part, l.cut = part[:room], true
 			}
+			l.text = append(l.text, part...)
+			if !full {
+				break
+			}
+			chunk = rest
+			w.emitRaw(l, level)
 		}
 		if err != nil {
+			if l.open {
+				w.emitRaw(l, level)
+			}
+			w.rawMu.Unlock()
+			busy.Store(false)
 			return
+		}
+		w.rawMu.Unlock()
+		busy.Store(false)
+	}
+}
+
+// flushRaw ends the lines that c began and did not end: a line without
+// a newline belongs to its own job, never to the next one.
+func (w *worker) flushRaw(c *call) {
+	// What the job wrote is in the pipes before its answer: let the
+	// readers take it first (briefly; a child may keep writing).
+	for wait := 0; wait < 100; wait++ {
+		if !w.rawBusy[0].Load() && !w.rawBusy[1].Load() && unread(w.rawPipes[0]) == 0 && unread(w.rawPipes[1]) == 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.rawMu.Lock()
+	defer w.rawMu.Unlock()
+	for i, level := range [2]string{"INFO", "ERROR"} {
+		if l := &w.raw[i]; l.open && l.owner == c {
+			w.emitRaw(l, level)
 		}
 	}
 }
 
-// readRaw reads a line of up to maxRawLine bytes, dropping the rest of a
-// longer one (cut).
-func readRaw(rd *bufio.Reader) (line []byte, cut bool, err error) {
-	for {
-		part, err := rd.ReadSlice('\n')
-		if len(line)+len(part) <= maxRawLine {
-			line = append(line, part...)
-		} else {
-			if len(line) < maxRawLine {
-				line = append(line, part[:maxRawLine-len(line)]...)
-			}
-			cut = true
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return line, cut, err
+// emitRaw gives a finished raw line to its job and starts the next;
+// rawMu is held.
+func (w *worker) emitRaw(l *rawLine, level string) {
+	text, owner, cut := string(l.text), l.owner, l.cut
+	l.text, l.owner, l.cut, l.open = l.text[:0], nil, false, false
+	if m := heapReport.FindStringSubmatch(text); m != nil {
+		if mb, err := strconv.ParseFloat(m[1], 64); err == nil {
+			w.mu.Lock()
+			w.oomMem = int64(mb * (1 << 20))
+			w.mu.Unlock()
 		}
 	}
+	w.mu.Lock()
+	if strings.Contains(text, "<--- Last few GCs --->") || strings.Contains(text, "JavaScript heap out of memory") ||
+		strings.Contains(text, "Reached heap limit") {
+		w.oom = true
+	}
+	oom := w.oom
+	w.mu.Unlock()
+	if oom || strings.TrimSpace(text) == "" {
+		return // after an out-of-memory, V8's report and native stack: the job's error says it
+	}
+	if cut {
+		text += fmt.Sprintf(" … (cut: the line was longer than %d bytes)", maxRawLine)
+	}
+	line := LogLine{Time: time.Now(), Level: level, Message: text}
+	switch {
+	case owner == nil:
+	case owner == w.current():
+		owner.log(line)
+	case w.p.cfg.Late != nil:
+		w.p.cfg.Late(owner.id, line)
+	}
+}
+
+// current is the running call, or nil.
+func (w *worker) current() *call {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.job
 }
 
 // log gives l to the running job; between jobs it is dropped.
