@@ -109,7 +109,9 @@ type jsFunc struct {
 // RegisterJS makes the JavaScript source callable as the function name,
 // replacing any earlier one: source is one file whose exports.main is the
 // function, as the platform runs it. It fails when Node.js cannot be found
-// (see [WithNode]).
+// or is not a supported version (see [WithNode]), and when source does not
+// parse, with Node's SyntaxError and its line: the function then stays as
+// it was.
 func (s *Server) RegisterJS(name, source string) error {
 	if err := checkName(name); err != nil {
 		return err
@@ -125,7 +127,8 @@ func (s *Server) RegisterJS(name, source string) error {
 // RegisterJSFile makes the JavaScript file at path callable as the
 // function name, replacing any earlier one. The file may require files
 // beside it with relative paths, and Node's built-in modules. It is read
-// again when it is registered again.
+// again when it is registered again. A file that does not parse is
+// refused, with Node's SyntaxError and its line.
 func (s *Server) RegisterJSFile(name, path string) error {
 	if err := checkName(name); err != nil {
 		return err
@@ -133,6 +136,11 @@ func (s *Server) RegisterJSFile(name, path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("emulator: function %s: %w", name, err)
+	}
+	if _, err := s.nodePool(); err == nil {
+		if why := s.syntaxProblem(abs); why != "" {
+			return fmt.Errorf("emulator: function %s does not load: %s", name, why)
+		}
 	}
 	return s.registerFile(jsFunc{name: name, file: abs, root: abs, display: filepath.Base(abs)})
 }
@@ -166,6 +174,10 @@ func (s *Server) writeSource(name, source string) (jsFunc, error) {
 	if err := os.WriteFile(file, []byte(source), 0o600); err != nil {
 		os.RemoveAll(dir)
 		return jsFunc{}, err
+	}
+	if why := s.syntaxProblem(file); why != "" { // the version before stays
+		os.RemoveAll(dir)
+		return jsFunc{}, fmt.Errorf("emulator: function %s does not load: %s", name, why)
 	}
 	s.js.mu.Lock()
 	if s.js.sources == nil {

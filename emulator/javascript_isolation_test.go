@@ -349,3 +349,41 @@ func TestJSConcurrentFunctionsKeepTheirLogs(t *testing.T) {
 		assert.Contains(t, j.Log[0], "INFO "+j.Function+" ")
 	}
 }
+
+// A file that does not parse is an error where it is registered, with
+// its file and line: RegisterJSFile and LoadDir alike.
+func TestJSParseErrorsAtRegistration(t *testing.T) {
+	t.Parallel()
+	nodetest.Need(t)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "good.js"), "exports.main = async () => 1\n")
+	write(t, filepath.Join(dir, "bad.js"), "exports.main = async () => {\n  return (1\n}\n")
+	srv, _ := setup(t)
+	err := srv.RegisterJSFile("bad", filepath.Join(dir, "bad.js"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "emulator: function bad does not load: SyntaxError: ")
+	assert.Contains(t, err.Error(), "(bad.js:3)")
+	_, err = srv.LoadDir(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "(bad.js:3)")
+}
+
+// WithNode pointing at something that is not Node.js is refused when
+// JavaScript first needs it, with the reason and the versions that work;
+// not "not found" for a file that exists.
+func TestJSWithNodeThatIsNotNode(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("unix paths")
+	}
+	for _, c := range []struct{ path, want string }{
+		{"/etc/passwd", "is not executable"},
+		{"/bin/true", "is not Node.js"},
+	} {
+		srv, _ := setup(t, emulator.WithNode(c.path))
+		err := srv.RegisterJS("hello", "exports.main = async () => 'hi'")
+		require.Error(t, err, c.path)
+		assert.Contains(t, err.Error(), c.want, c.path)
+		assert.NotContains(t, err.Error(), "not found", c.path)
+	}
+}

@@ -20,7 +20,8 @@ import (
 // LoadDir registers every function in dir, laid out as the hosted CLI
 // lays out a functions folder: <name>.js, or <name>/index.js (which may
 // require files beside it). It returns the names it loaded, sorted. When
-// both forms name one function, <name>/index.js wins.
+// both forms name one function, <name>/index.js wins. A function file
+// that does not parse fails the load, with Node's SyntaxError and its line.
 func (s *Server) LoadDir(dir string) ([]string, error) {
 	found, err := scanDir(dir)
 	if err != nil {
@@ -28,6 +29,9 @@ func (s *Server) LoadDir(dir string) ([]string, error) {
 	}
 	names := make([]string, 0, len(found))
 	for name, f := range found {
+		if why := s.syntaxProblem(f.file); why != "" {
+			return nil, fmt.Errorf("emulator: function %s does not load: %s", name, why)
+		}
 		if err := s.registerFile(f.jsFunc); err != nil {
 			return nil, err
 		}
