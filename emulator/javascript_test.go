@@ -351,8 +351,8 @@ func TestJSThrownPlainObjectIsAnError(t *testing.T) {
 func TestJSFileThatDoesNotLoad(t *testing.T) {
 	t.Parallel()
 	srv, c := jsSetup(t, map[string]string{
-		"noMain":    "exports.handler = function () {}\n",
-		"throwsTop": "const a = 1\nundefinedThing()\n",
+		"noMain":     "exports.handler = function () {}\n",
+		"throwsTop":  "const a = 1\nundefinedThing()\n",
 		"helloWorld": "exports.main = async () => 'the version before'",
 	})
 	// A file that does not parse is refused where it is registered, and

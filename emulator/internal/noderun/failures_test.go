@@ -128,4 +128,3 @@ func TestPoolForgedLineBreaksTheProtocol(t *testing.T) {
 	assert.Contains(t, res.Error.Message, "protocol broken")
 	assert.Nil(t, res.Data)
 }
-
