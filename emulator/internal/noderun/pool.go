@@ -595,7 +595,14 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 		waitCtx, cancel = context.WithTimeout(ctx, job.Wait)
 		defer cancel()
 	}
-	line := runLine(nil, &job)
+	buf := lineBufs.Get().(*[]byte)
+	line := runLine((*buf)[:0], &job)
+	defer func() {
+		if cap(line) <= maxKeptBuf { // a huge event's buffer is not kept
+			*buf = line[:0]
+			lineBufs.Put(buf)
+		}
+	}()
 	var lastErr error
 	for range deliveries {
 		w, set, err := p.get(waitCtx, &job)
@@ -618,9 +625,12 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 }
 
 // runOn runs job on w; delivered is false when w never took the job (it
-// is then discarded, and the job may go to another).
+// is then discarded, and the job may go to another). The worker's reader
+// arms the deadline as the acknowledgement comes, so that this goroutine
+// wakes once, for the end.
 func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, job *Job, line []byte) (res *Result, err error, delivered bool) {
-	c := &call{id: job.ID, log: job.Log, acked: make(chan struct{}), answer: make(chan answer, 1)}
+	c := &call{id: job.ID, log: job.Log, acked: make(chan struct{}), answer: make(chan answer, 1),
+		timeout: job.Timeout, onStart: job.Started, noAck: make(chan struct{}), expired: make(chan struct{})}
 	if c.log == nil {
 		c.log = func(LogLine) {}
 	}
@@ -628,10 +638,14 @@ func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, job *Job, line 
 	w.job = c
 	w.mu.Unlock()
 	defer func() {
+		c.stop()
 		w.mu.Lock()
 		w.job = nil
 		w.mu.Unlock()
 	}()
+	c.mu.Lock()
+	c.ackTimer = time.AfterFunc(ackTimeout, func() { close(c.noAck) })
+	c.mu.Unlock()
 	// The write is bounded: a worker that does not read (stopped, spinning
 	// in a timer) must not hold the job, nor Close.
 	w.in.SetWriteDeadline(time.Now().Add(ackTimeout))
@@ -640,75 +654,50 @@ func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, job *Job, line 
 		p.discard(w, set)
 		return nil, fmt.Errorf("the worker did not take the job: %w", err), false
 	}
-	ack := time.NewTimer(ackTimeout)
-	select {
-	case <-c.acked:
-		ack.Stop()
-	case <-w.exited:
-		ack.Stop()
-		<-w.done
-		if isClosed(c.acked) {
-			break // it took the job and died at once: the job's failure
-		}
-		p.discard(w, set)
-		return nil, errors.New("the worker ended before it took the job: " + w.why()), false
-	case <-ack.C:
-		p.discard(w, set)
-		return nil, errors.New("the worker did not acknowledge the job"), false
-	case <-ctx.Done():
-		ack.Stop()
-		p.discard(w, set)
-		return nil, ctx.Err(), true
-	}
-	started := time.Now()
-	if job.Started != nil {
-		job.Started(started)
-	}
-	var deadline <-chan time.Time
-	if job.Timeout > 0 {
-		t := time.NewTimer(job.Timeout)
-		defer t.Stop()
-		deadline = t.C
-	}
-	select {
-	case a := <-c.answer:
-		w.flushRaw(c)
-		p.release(w, set)
-		res := &Result{Mem: a.mem, Started: started}
-		if a.ok {
-			res.Data = a.data
-		} else {
-			res.Code, res.Error = 1, a.err
-		}
-		return res, nil, true
-	case <-w.exited:
-		<-w.done
-		select { // an answer that came just before the end still counts
+	for {
+		select {
 		case a := <-c.answer:
-			p.discard(w, set)
-			res := &Result{Mem: a.mem, Started: started}
-			if a.ok {
-				res.Data = a.data
-			} else {
-				res.Code, res.Error = 1, a.err
+			w.flushRaw(c)
+			p.release(w, set)
+			return c.result(a), nil, true
+		case <-w.exited:
+			<-w.done
+			if !isClosed(c.acked) {
+				p.discard(w, set)
+				return nil, errors.New("the worker ended before it took the job: " + w.why()), false
 			}
+			p.discard(w, set)
+			select { // an answer that came just before the end still counts
+			case a := <-c.answer:
+				return c.result(a), nil, true
+			default:
+			}
+			res := p.crashed(w)
+			res.Started = c.startedAt()
 			return res, nil, true
-		default:
+		case <-c.noAck:
+			if isClosed(c.acked) {
+				continue // it came as the timer fired
+			}
+			p.discard(w, set)
+			return nil, errors.New("the worker did not acknowledge the job"), false
+		case <-c.expired:
+			mem := residentMemory(w.cmd)
+			p.discard(w, set)
+			return &Result{Code: 1, TimedOut: true, Started: c.startedAt(), Mem: mem,
+				Error: &ErrorInfo{Type: "TimeoutError", Message: fmt.Sprintf("function timed out after %d ms", job.Timeout.Milliseconds())}}, nil, true
+		case <-ctx.Done():
+			p.discard(w, set)
+			return nil, ctx.Err(), isClosed(c.acked)
 		}
-		p.discard(w, set)
-		res := p.crashed(w)
-		res.Started = started
-		return res, nil, true
-	case <-deadline:
-		mem := residentMemory(w.cmd)
-		p.discard(w, set)
-		return &Result{Code: 1, TimedOut: true, Started: started, Mem: mem,
-			Error: &ErrorInfo{Type: "TimeoutError", Message: fmt.Sprintf("function timed out after %d ms", job.Timeout.Milliseconds())}}, nil, true
-	case <-ctx.Done():
-		p.discard(w, set)
-		return nil, ctx.Err(), true
 	}
 }
+
+// lineBufs holds buffers for run lines.
+var lineBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxKeptBuf bounds a run line buffer kept for reuse.
+const maxKeptBuf = 64 << 10
 
 // runLine appends the line that sends job to a worker,
 // {"t":"run","id":..,"name":..,"key":..,"file":..,"root":..,"display":..,"event":..},

@@ -53,10 +53,66 @@ type worker struct {
 
 // call is a job given to a worker.
 type call struct {
-	id     int64
-	log    func(LogLine)
-	acked  chan struct{} // closed at "A"
-	answer chan answer   // gets "D" or "F"
+	id      int64
+	log     func(LogLine)
+	acked   chan struct{} // closed at "A"
+	answer  chan answer   // gets "D" or "F"
+	timeout time.Duration
+	onStart func(time.Time)
+	noAck   chan struct{} // closed when no "A" came in time
+	expired chan struct{} // closed at the deadline
+
+	mu       sync.Mutex
+	started  time.Time
+	ackTimer *time.Timer
+	deadline *time.Timer
+}
+
+// ack starts the job's clock: the worker has it. The reader calls it.
+func (c *call) ack() {
+	now := time.Now()
+	c.mu.Lock()
+	c.started = now
+	if c.ackTimer != nil {
+		c.ackTimer.Stop()
+	}
+	if c.timeout > 0 {
+		c.deadline = time.AfterFunc(c.timeout, func() { close(c.expired) })
+	}
+	c.mu.Unlock()
+	if c.onStart != nil {
+		c.onStart(now)
+	}
+	close(c.acked)
+}
+
+func (c *call) startedAt() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.started
+}
+
+// stop stops the call's timers.
+func (c *call) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ackTimer != nil {
+		c.ackTimer.Stop()
+	}
+	if c.deadline != nil {
+		c.deadline.Stop()
+	}
+}
+
+// result is the job's result from its answer.
+func (c *call) result(a answer) *Result {
+	res := &Result{Mem: a.mem, Started: c.startedAt()}
+	if a.ok {
+		res.Data = a.data
+	} else {
+		res.Code, res.Error = 1, a.err
+	}
+	return res
 }
 
 type answer struct {
@@ -246,7 +302,7 @@ func (w *worker) handle(line []byte) string {
 		if !mine || isClosed(c.acked) {
 			return "an acknowledgement of a job it was not given"
 		}
-		close(c.acked)
+		c.ack()
 	case "L":
 		l, ok := parseLog(rest)
 		if !ok {
