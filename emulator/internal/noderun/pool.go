@@ -144,9 +144,15 @@ type fnSet struct {
 	retired   bool      // a newer version replaced it
 }
 
-// waiter is a job waiting for a worker of its function.
+// waiter is a job waiting for a worker of its function. The one that
+// frees a worker sends the waiter's job to it at once (sent, sendErr),
+// so that the worker does not idle while the waiter wakes up.
 type waiter struct {
-	ch chan *worker // gets the worker; closed when none will come
+	ch      chan *worker // gets the worker; closed when none will come
+	c       *call
+	line    []byte
+	sent    bool
+	sendErr error
 }
 
 // New starts the warm workers in the background. cfg.Node must be a
@@ -292,11 +298,11 @@ const growDelay = 10 * time.Millisecond
 
 // get returns a worker of the job's function: an idle one, a blank one
 // (which becomes the function's), or one started for it.
-func (p *Pool) get(ctx context.Context, job *Job) (*worker, *fnSet, error) {
+func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker, *fnSet, *waiter, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return nil, nil, ErrClosed
+		return nil, nil, nil, ErrClosed
 	}
 	set := p.setLocked(job.Key, job.Name)
 	for len(set.idle) > 0 {
@@ -308,7 +314,7 @@ func (p *Pool) get(ctx context.Context, job *Job) (*worker, *fnSet, error) {
 		}
 		set.busy++
 		p.mu.Unlock()
-		return w, set, nil
+		return w, set, nil, nil
 	}
 	for len(p.blank) > 0 {
 		w := p.blank[len(p.blank)-1]
@@ -322,9 +328,9 @@ func (p *Pool) get(ctx context.Context, job *Job) (*worker, *fnSet, error) {
 		set.busy++
 		p.refillLocked()
 		p.mu.Unlock()
-		return w, set, nil
+		return w, set, nil, nil
 	}
-	wt := &waiter{ch: make(chan *worker, 1)}
+	wt := &waiter{ch: make(chan *worker, 1), c: c, line: line}
 	set.waiters = append(set.waiters, wt)
 	if set.starting == 0 && set.busy == 0 {
 		p.growLocked(set) // the function's first worker: nothing to wait for
@@ -337,18 +343,18 @@ func (p *Pool) get(ctx context.Context, job *Job) (*worker, *fnSet, error) {
 		select {
 		case w, ok := <-wt.ch:
 			if ok {
-				return w, set, nil // set.busy counted by the giver
+				return w, set, wt, nil // set.busy counted by the giver
 			}
 			p.mu.Lock()
 			err, closed := p.startErr, p.closed
 			p.mu.Unlock()
 			if closed {
-				return nil, nil, ErrClosed
+				return nil, nil, nil, ErrClosed
 			}
 			if err == nil {
 				err = errors.New("no Node worker could be started")
 			}
-			return nil, nil, err
+			return nil, nil, nil, err
 		case <-t.C:
 			p.mu.Lock()
 			if since := time.Since(set.lastMove); since >= growDelay && set.starting < len(set.waiters) {
@@ -360,22 +366,29 @@ func (p *Pool) get(ctx context.Context, job *Job) (*worker, *fnSet, error) {
 			p.mu.Unlock()
 		case <-ctx.Done():
 			p.mu.Lock()
-			for i, c := range set.waiters {
-				if c == wt {
+			queued := false
+			for i, q := range set.waiters {
+				if q == wt {
 					set.waiters = append(set.waiters[:i], set.waiters[i+1:]...)
+					queued = true
 					break
 				}
 			}
 			p.mu.Unlock()
-			// A worker may have been handed over meanwhile: back it goes.
-			select {
-			case w, ok := <-wt.ch:
-				if ok {
+			if !queued {
+				// Taken off the queue meanwhile: a worker is on its way (or
+				// the channel closes). Back it goes, or, when it has the job
+				// already, it goes as at a deadline.
+				w, ok := <-wt.ch
+				switch {
+				case ok && wt.sent:
+					c.stop()
+					p.discard(w, set)
+				case ok:
 					p.release(w, set)
 				}
-			default:
 			}
-			return nil, nil, ctx.Err()
+			return nil, nil, nil, ctx.Err()
 		}
 	}
 }
@@ -437,10 +450,24 @@ func (p *Pool) blankStarting() int {
 // makes it idle. set is nil for a blank worker.
 func (p *Pool) put(w *worker, set *fnSet) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	wt := p.putLocked(w, set)
+	p.mu.Unlock()
+	if wt == nil {
+		return
+	}
+	// A long line the waiter sends itself, not to hold this job's end.
+	if len(wt.line) <= maxKeptBuf {
+		wt.sendErr = w.deliver(wt.c, wt.line)
+		wt.sent = true
+	}
+	wt.ch <- w
+}
+
+// putLocked does put's bookkeeping; it returns the waiter w goes to.
+func (p *Pool) putLocked(w *worker, set *fnSet) *waiter {
 	if _, ok := p.all[w]; !ok || p.closed {
 		go w.stop()
-		return
+		return nil
 	}
 	now := time.Now()
 	w.idleAt = now
@@ -450,22 +477,20 @@ func (p *Pool) put(w *worker, set *fnSet) {
 			if len(s.waiters) > 0 {
 				w.key = s.key
 				p.all[w] = s.key
-				p.giveLocked(w, s)
-				return
+				return p.giveLocked(s)
 			}
 		}
 		p.blank = append(p.blank, w)
-		return
+		return nil
 	}
 	set.lastMove = now
 	if set.retired {
 		p.dropLocked(w)
 		p.forgetLocked(set)
-		return
+		return nil
 	}
 	if len(set.waiters) > 0 {
-		p.giveLocked(w, set)
-		return
+		return p.giveLocked(set)
 	}
 	set.idle = append(set.idle, w)
 	// Another function's jobs wait while every process is started: this
@@ -478,14 +503,15 @@ func (p *Pool) put(w *worker, set *fnSet) {
 			}
 		}
 	}
+	return nil
 }
 
-// giveLocked hands w to set's first waiter.
-func (p *Pool) giveLocked(w *worker, set *fnSet) {
+// giveLocked takes set's first waiter, to be given a worker.
+func (p *Pool) giveLocked(set *fnSet) *waiter {
 	wt := set.waiters[0]
 	set.waiters = set.waiters[1:]
 	set.busy++
-	wt.ch <- w
+	return wt
 }
 
 // release returns a worker that was given a job but never sent it.
@@ -605,7 +631,8 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 	}()
 	var lastErr error
 	for range deliveries {
-		w, set, err := p.get(waitCtx, &job)
+		c := newCall(&job)
+		w, set, wt, err := p.get(waitCtx, &job, c, line)
 		if err != nil {
 			if ctx.Err() == nil && waitCtx.Err() != nil {
 				p.mu.Lock()
@@ -615,7 +642,11 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 			}
 			return nil, err
 		}
-		res, err, delivered := p.runOn(ctx, w, set, &job, line)
+		sent, sendErr := false, error(nil)
+		if wt != nil {
+			sent, sendErr = wt.sent, wt.sendErr
+		}
+		res, err, delivered := p.runOn(ctx, w, set, c, &job, line, sent, sendErr)
 		if delivered {
 			return res, err
 		}
@@ -628,31 +659,19 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 // is then discarded, and the job may go to another). The worker's reader
 // arms the deadline as the acknowledgement comes, so that this goroutine
 // wakes once, for the end.
-func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, job *Job, line []byte) (res *Result, err error, delivered bool) {
-	c := &call{id: job.ID, log: job.Log, acked: make(chan struct{}), answer: make(chan answer, 1),
-		timeout: job.Timeout, onStart: job.Started, noAck: make(chan struct{}), expired: make(chan struct{})}
-	if c.log == nil {
-		c.log = func(LogLine) {}
-	}
-	w.mu.Lock()
-	w.job = c
-	w.mu.Unlock()
+func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, c *call, job *Job, line []byte, sent bool, sendErr error) (res *Result, err error, delivered bool) {
 	defer func() {
 		c.stop()
 		w.mu.Lock()
 		w.job = nil
 		w.mu.Unlock()
 	}()
-	c.mu.Lock()
-	c.ackTimer = time.AfterFunc(ackTimeout, func() { close(c.noAck) })
-	c.mu.Unlock()
-	// The write is bounded: a worker that does not read (stopped, spinning
-	// in a timer) must not hold the job, nor Close.
-	w.in.SetWriteDeadline(time.Now().Add(ackTimeout))
-	_, err = w.in.Write(line)
-	if err != nil {
+	if !sent {
+		sendErr = w.deliver(c, line)
+	}
+	if sendErr != nil {
 		p.discard(w, set)
-		return nil, fmt.Errorf("the worker did not take the job: %w", err), false
+		return nil, fmt.Errorf("the worker did not take the job: %w", sendErr), false
 	}
 	for {
 		select {

@@ -68,6 +68,32 @@ type call struct {
 	deadline *time.Timer
 }
 
+// newCall is a call of job, not yet given to a worker.
+func newCall(job *Job) *call {
+	c := &call{id: job.ID, log: job.Log, acked: make(chan struct{}), answer: make(chan answer, 1),
+		timeout: job.Timeout, onStart: job.Started, noAck: make(chan struct{}), expired: make(chan struct{})}
+	if c.log == nil {
+		c.log = func(LogLine) {}
+	}
+	return c
+}
+
+// deliver gives c to w and writes its line. The write is bounded: a
+// worker that does not read (stopped, spinning in a timer) must not hold
+// the job, nor Close; one that does not acknowledge the job in time
+// loses it (noAck).
+func (w *worker) deliver(c *call, line []byte) error {
+	w.mu.Lock()
+	w.job = c
+	w.mu.Unlock()
+	c.mu.Lock()
+	c.ackTimer = time.AfterFunc(ackTimeout, func() { close(c.noAck) })
+	c.mu.Unlock()
+	w.in.SetWriteDeadline(time.Now().Add(ackTimeout))
+	_, err := w.in.Write(line)
+	return err
+}
+
 // ack starts the job's clock: the worker has it. The reader calls it.
 func (c *call) ack() {
 	now := time.Now()
