@@ -663,7 +663,9 @@ func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, c *call, job *J
 	defer func() {
 		c.stop()
 		w.mu.Lock()
-		w.job = nil
+		if w.job == c { // once freed, w may have the next job already
+			w.job = nil
+		}
 		w.mu.Unlock()
 	}()
 	if !sent {

@@ -175,3 +175,28 @@ func TestPoolHandsTheWorkerToWaitingJobs(t *testing.T) {
 	}
 	assert.Equal(t, 1, p.Workers())
 }
+
+// Many callers of one short function share its workers, each freed
+// worker going straight to the next waiting job: every call answers.
+func TestPoolBusyFunctionHandsItsWorkersOn(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: 4, Warm: 2})
+	job := jsJob(t, p, "quick", "exports.main = async (event) => event.data.n")
+	var wg sync.WaitGroup
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				j := job
+				j.ID = int64(g*100 + i)
+				j.Event = []byte(fmt.Sprintf(`{"data":{"n":%d}}`, j.ID))
+				res, err := p.Run(context.Background(), j)
+				if assert.NoError(t, err) && assert.NotNil(t, res) {
+					assert.Equal(t, strconv.FormatInt(j.ID, 10), string(res.Data), "%+v", res.Error)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
