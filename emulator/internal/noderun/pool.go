@@ -173,7 +173,8 @@ func New(cfg Config) (*Pool, error) {
 	}
 	p := &Pool{cfg: cfg, dir: dir, script: filepath.Join(dir, "bootstrap.js"),
 		sets: map[string]*fnSet{}, all: map[*worker]string{}, done: make(chan struct{})}
-	if err := os.WriteFile(p.script, bootstrap, 0o600); err == nil {
+	err = os.WriteFile(p.script, bootstrap, 0o600)
+	if err == nil {
 		err = writeOwner(dir)
 	}
 	if err != nil {

@@ -40,15 +40,14 @@ type worker struct {
 	rawPipes [2]*os.File    // their read ends
 	rawBusy  [2]atomic.Bool // a reader has bytes in hand
 
-	mu      sync.Mutex
-	key     string    // the function version it serves; "" while blank
-	job     *call     // the running call; nil between jobs
-	broken  string    // why the emulator ended the worker, if it did
-	fatal   *lastWord // the last words the bootstrap sent, if any
-	oom     bool      // V8 reported a heap out of memory
-	oomMem  int64     // the heap V8 last reported, bytes, when it ran out
-	idleAt  time.Time
-	retired bool // its function changed or the pool closes: stop it when freed
+	mu     sync.Mutex
+	key    string    // the function version it serves; "" while blank
+	job    *call     // the running call; nil between jobs
+	broken string    // why the emulator ended the worker, if it did
+	fatal  *lastWord // the last words the bootstrap sent, if any
+	oom    bool      // V8 reported a heap out of memory
+	oomMem int64     // the heap V8 last reported, bytes, when it ran out
+	idleAt time.Time
 }
 
 // call is a job given to a worker.
@@ -583,19 +582,6 @@ func (w *worker) current() *call {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.job
-}
-
-// log gives l to the running job; between jobs it is dropped.
-func (w *worker) log(l LogLine) {
-	if l.Time.IsZero() {
-		l.Time = time.Now()
-	}
-	w.mu.Lock()
-	c := w.job
-	w.mu.Unlock()
-	if c != nil {
-		c.log(l)
-	}
 }
 
 // kill stops the process and every process of its group.
