@@ -31,6 +31,12 @@ type jsState struct {
 	gen     atomic.Int64      // gives every registration of code its own key
 }
 
+// maxJSResult caps a JavaScript function's result: what the SDK accepts
+// as a whole answer (64 MiB), less room for the answer around it and a
+// debug answer's log, so that a result too large says so in the job
+// rather than failing in the caller's SDK.
+const maxJSResult = baas.DefaultMaxResponseBytes - 2<<20
+
 // warmWorkers is how many blank Node workers are kept started ahead, for
 // whichever function is called next.
 const warmWorkers = 2
@@ -61,6 +67,7 @@ func (s *Server) nodePool() (*noderun.Pool, error) {
 		MemoryLimitMB: s.cfg.memoryLimitInMB,
 		MaxWorkers:    s.cfg.maxJobs,
 		Warm:          warmWorkers,
+		MaxResult:     maxJSResult,
 		Late:          s.noteLate,
 		URL:           s.URL,
 		ClientID:      s.ClientID,
