@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -121,14 +120,8 @@ func fingerprint(path string) string {
 // watcher can say at once that a saved file does not load, instead of at
 // the next call. It returns Node's first line of complaint, or "".
 func (s *Server) syntaxProblem(file string) string {
-	node := s.nodeExe()
-	if node == "" {
-		return ""
-	}
-	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, node, "--check", file).CombinedOutput()
-	if err == nil || ctx.Err() != nil {
+	out, failed := s.checkSyntax(file)
+	if !failed {
 		return ""
 	}
 	// Node prints "<file>:<line>", the code, a caret, then "SyntaxError: ...".

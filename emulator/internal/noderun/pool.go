@@ -333,7 +333,7 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 	}
 	wt := &waiter{ch: make(chan *worker, 1), c: c, line: line}
 	set.waiters = append(set.waiters, wt)
-	if set.starting == 0 && set.busy == 0 {
+	if set.starting == 0 && set.busy == 0 && p.blankStarting() == 0 {
 		p.growLocked(set) // the function's first worker: nothing to wait for
 	}
 	p.mu.Unlock()
@@ -358,7 +358,9 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 			return nil, nil, nil, err
 		case <-t.C:
 			p.mu.Lock()
-			if since := time.Since(set.lastMove); since >= growDelay && set.starting < len(set.waiters) {
+			// Blank workers on their way count as coming: on a few cores,
+			// more starts at once only slow each other down.
+			if since := time.Since(set.lastMove); since >= growDelay && set.starting+p.blankStarting() < len(set.waiters) {
 				p.growLocked(set)
 				t.Reset(growDelay)
 			} else {
