@@ -27,7 +27,6 @@ type jsState struct {
 	node    nodebin.Node // checked once, at the pool's start
 	nodeErr error        // why Node cannot be used, once found
 	closed  bool
-	checker jsChecker         // parses files for the syntax checks
 	sources map[string]string // function name → folder of its written source
 	gen     atomic.Int64      // gives every registration of code its own key
 }
@@ -101,7 +100,6 @@ func (s *Server) closeJS() {
 	p := s.js.pool
 	s.js.closed = true
 	s.js.mu.Unlock()
-	s.js.checker.stop()
 	if p != nil {
 		p.Close()
 	}

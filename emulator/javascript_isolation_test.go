@@ -166,29 +166,35 @@ exports.main = async (event) => {
 	assert.Equal(t, `{"code":0,"data":"victim done","error":{}}`, call(t, c, "victim", nil), "the next call has a sound worker")
 }
 
-// slowNode is a Node.js that takes delay to start a worker (its other
-// uses, --version and --check, answer at once), as on a loaded machine.
-func slowNode(t *testing.T, delay time.Duration) string {
+// slowNode is a Node.js that, once slow is called, takes delay to start
+// a worker (its other uses answer at once), as on a loaded machine.
+func slowNode(t *testing.T, delay time.Duration) (node string, slow func()) {
 	t.Helper()
-	node := nodetest.Need(t)
+	real := nodetest.Need(t)
 	if runtime.GOOS == "windows" {
 		t.Skip("uses a shell script")
 	}
-	p := filepath.Join(t.TempDir(), "slownode")
-	script := fmt.Sprintf("#!/bin/sh\ncase \"$*\" in *bootstrap.js*) sleep %.1f;; esac\nexec %s \"$@\"\n", delay.Seconds(), node)
-	require.NoError(t, os.WriteFile(p, []byte(script), 0o755))
-	return p
+	dir := t.TempDir()
+	node, mark := filepath.Join(dir, "slownode"), filepath.Join(dir, "slow")
+	script := fmt.Sprintf("#!/bin/sh\ncase \"$*\" in *bootstrap.js*) [ -e %s ] && sleep %.1f;; esac\nexec %s \"$@\"\n",
+		mark, delay.Seconds(), real)
+	require.NoError(t, os.WriteFile(node, []byte(script), 0o755))
+	return node, func() { require.NoError(t, os.WriteFile(mark, nil, 0o600)) }
 }
 
 // The deadline measures the function, not the wait for a worker: a job
 // that waited for its worker to start runs for its whole time limit, and
-// its record tells the wait apart from the run.
+// its record tells the wait apart from the run. (One process in all: the
+// call of "second" waits for a new worker in place of "first"'s.)
 func TestJSDeadlineStartsWhenTheWorkerTakesTheJob(t *testing.T) {
 	t.Parallel()
+	node, slow := slowNode(t, 2500*time.Millisecond)
 	srv, c := jsSetup(t, map[string]string{
+		"first":  "exports.main = async () => 'first'",
 		"second": "exports.main = (event, cb) => setTimeout(() => cb(null, 'ok'), 1500)",
-	}, emulator.WithNode(slowNode(t, 2500*time.Millisecond)), emulator.WithSyncTimeout(4*time.Second))
-	time.Sleep(100 * time.Millisecond) // the warm workers are starting, not started
+	}, emulator.WithNode(node), emulator.WithSyncTimeout(4*time.Second), emulator.WithMaxJobs(1))
+	assert.Equal(t, `{"code":0,"data":"first","error":{}}`, call(t, c, "first", nil))
+	slow()
 	assert.Equal(t, `{"code":0,"data":"ok","error":{}}`, call(t, c, "second", nil))
 	j := lastJob(t, srv, "second")
 	assert.Equal(t, emulator.StatusFulfilled, j.Status)
@@ -203,9 +209,13 @@ func TestJSDeadlineStartsWhenTheWorkerTakesTheJob(t *testing.T) {
 // function timed out.
 func TestJSNoWorkerFreeSaysSo(t *testing.T) {
 	t.Parallel()
+	node, slow := slowNode(t, 5*time.Second)
 	srv, c := jsSetup(t, map[string]string{
+		"first": "exports.main = async () => 'first'",
 		"quick": "exports.main = async () => 'ok'",
-	}, emulator.WithNode(slowNode(t, 5*time.Second)), emulator.WithSyncTimeout(time.Second))
+	}, emulator.WithNode(node), emulator.WithSyncTimeout(time.Second), emulator.WithMaxJobs(1))
+	assert.Equal(t, `{"code":0,"data":"first","error":{}}`, call(t, c, "first", nil))
+	slow()
 	res, err := c.Invoke(context.Background(), "quick", nil, true)
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Code)

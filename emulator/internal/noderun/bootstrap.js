@@ -15,6 +15,7 @@
 //   F <id> <mem> <error>    job id failed; error is {type, message, stack}
 //   N <id> <message>        a note for job id, which has ended (a late answer)
 //   X <id> <error>          last words: the worker is about to die
+//   C <n> <report>          the answer to syntax check n, a JSON string
 // A function can write to fd 4 too, but not the secret: the emulator ends
 // a worker at the first line that is not exactly this.
 const fs = require('fs')
@@ -22,6 +23,7 @@ const net = require('net')
 const path = require('path')
 const util = require('util')
 const http = require('http')
+const vm = require('vm')
 const { AsyncLocalStorage } = require('async_hooks')
 
 // The worker's own references, taken before any function runs: a function
@@ -338,6 +340,20 @@ function answerFor (job) {
   }
 }
 
+// check parses a function's file as Node loads a module, without running
+// it, for the emulator's syntax check at registration: "" or the error's
+// stack, which starts "<file>:<line>", the code, a caret, "SyntaxError: ...".
+// It runs no code of the function: the worker stays blank.
+function check (msg) {
+  let report = ''
+  try {
+    vm.compileFunction(fs.readFileSync(msg.file, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], { filename: msg.file })
+  } catch (e) {
+    report = String((e && e.stack) || e)
+  }
+  out(`C ${msg.id} ${stringify(report)}`)
+}
+
 function run (job) {
   if (current) protocolBroken(`job ${job.id} came while job ${current.id} ran`)
   const j = { id: job.id, answered: false, ended: false, result: null, envId: job.event && job.event.env ? job.event.env.id : '', timeLimitMs: job.event && job.event.timeLimitInMS, partial: { INFO: '', ERROR: '' } }
@@ -473,6 +489,7 @@ input.on('data', chunk => {
       protocolBroken('an unreadable job line')
     }
     if (msg && msg.t === 'run') run(msg)
+    else if (msg && msg.t === 'check' && !current && !loaded) check(msg)
     else protocolBroken('a line that is not a job')
   }
 })

@@ -122,7 +122,9 @@ type Pool struct {
 
 	mu       sync.Mutex
 	closed   bool
-	blank    []*worker          // started, no function yet
+	blank    []*worker      // started, no function yet
+	checkers []chan *worker // syntax checks waiting for a blank worker
+	checkN   int64
 	sets     map[string]*fnSet  // by function version (Job.Key)
 	all      map[*worker]string // every worker running, by key ("" blank)
 	total    int                // started or starting
@@ -475,7 +477,13 @@ func (p *Pool) putLocked(w *worker, set *fnSet) *waiter {
 	now := time.Now()
 	w.idleAt = now
 	if set == nil {
-		// A blank worker: to whoever waits for a first worker, else kept.
+		// A blank worker: to a syntax check, to whoever waits for a first
+		// worker, else kept.
+		if len(p.checkers) > 0 {
+			p.checkers[0] <- w
+			p.checkers = p.checkers[1:]
+			return nil
+		}
 		for _, s := range p.sets {
 			if len(s.waiters) > 0 {
 				w.key = s.key
@@ -587,6 +595,93 @@ func (p *Pool) reap() {
 		p.mu.Unlock()
 		reapOrphans()
 	}
+}
+
+// Check parses file as Node loads a module, without running it, on a
+// blank worker (which stays blank), so that a file that does not parse is
+// refused where it is registered at no cost of a Node start. It returns
+// "" or Node's report: "<file>:<line>", the code, a caret, "SyntaxError:
+// ...". An error says no worker could check.
+func (p *Pool) Check(ctx context.Context, file string) (string, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return "", ErrClosed
+	}
+	var w *worker
+	for w == nil && len(p.blank) > 0 {
+		w = p.blank[len(p.blank)-1]
+		p.blank = p.blank[:len(p.blank)-1]
+		if isClosed(w.exited) {
+			p.dropLocked(w)
+			w = nil
+		}
+	}
+	var wait chan *worker
+	if w == nil {
+		wait = make(chan *worker, 1)
+		p.checkers = append(p.checkers, wait)
+		if p.blankStarting() == 0 {
+			p.growLocked(nil)
+		}
+	}
+	p.checkN++
+	id := p.checkN
+	p.mu.Unlock()
+	if w == nil {
+		select {
+		case w = <-wait:
+		case <-ctx.Done():
+			p.mu.Lock()
+			for i, c := range p.checkers {
+				if c == wait {
+					p.checkers = append(p.checkers[:i], p.checkers[i+1:]...)
+					break
+				}
+			}
+			p.mu.Unlock()
+			select {
+			case w = <-wait: // handed over meanwhile
+				p.put(w, nil)
+			default:
+			}
+			return "", ctx.Err()
+		}
+	}
+	ch := make(chan string, 1)
+	w.mu.Lock()
+	w.checking, w.checkID = ch, id
+	w.mu.Unlock()
+	line, _ := json.Marshal(map[string]any{"t": "check", "id": id, "file": file})
+	w.in.SetWriteDeadline(time.Now().Add(ackTimeout))
+	if _, err := w.in.Write(append(line, '\n')); err != nil {
+		p.discardBlank(w)
+		return "", err
+	}
+	t := time.NewTimer(ackTimeout)
+	defer t.Stop()
+	select {
+	case report := <-ch:
+		p.put(w, nil)
+		return report, nil
+	case <-w.exited:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	p.discardBlank(w)
+	return "", errors.New("the worker did not answer the syntax check")
+}
+
+// discardBlank kills a blank worker that failed a check.
+func (p *Pool) discardBlank(w *worker) {
+	w.kill()
+	p.mu.Lock()
+	if _, ok := p.all[w]; ok {
+		delete(p.all, w)
+		p.total--
+	}
+	p.refillLocked()
+	p.mu.Unlock()
 }
 
 // Workers returns how many Node processes are running or starting.
@@ -803,6 +898,7 @@ func (p *Pool) Close() {
 		}
 		s.waiters, s.idle = nil, nil
 	}
+	p.checkers = nil // their waits end with their contexts
 	p.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, w := range ws {

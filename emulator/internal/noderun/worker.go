@@ -48,6 +48,9 @@ type worker struct {
 	oom    bool      // V8 reported a heap out of memory
 	oomMem int64     // the heap V8 last reported, bytes, when it ran out
 	idleAt time.Time
+
+	checking chan string // a syntax check's answer, while one runs
+	checkID  int64
 }
 
 // call is a job given to a worker.
@@ -373,6 +376,20 @@ func (w *worker) handle(line []byte) string {
 		default:
 			return "a second answer"
 		}
+	case "C":
+		var report string
+		if json.Unmarshal(rest, &report) != nil {
+			return "an unreadable check"
+		}
+		w.mu.Lock()
+		ch := w.checking
+		ok := ch != nil && w.checkID == id
+		w.checking = nil
+		w.mu.Unlock()
+		if !ok {
+			return "the answer to a check it was not given"
+		}
+		ch <- report
 	case "X":
 		var lw lastWord
 		if json.Unmarshal(rest, &lw) != nil {
