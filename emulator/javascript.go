@@ -24,8 +24,7 @@ import (
 type jsState struct {
 	mu      sync.Mutex
 	pool    *noderun.Pool
-	node    nodebin.Node // checked once, at the pool's start
-	nodeErr error        // why Node cannot be used, once found
+	nodeErr error // why Node cannot be used, once found
 	closed  bool
 	sources map[string]string // function name → folder of its written source
 	gen     atomic.Int64      // gives every registration of code its own key
@@ -78,20 +77,8 @@ func (s *Server) nodePool() (*noderun.Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.js.node = node
 	s.js.pool = p
 	return p, nil
-}
-
-// nodeExe is the checked Node.js, for the emulator's own uses of it (a
-// syntax check); "" when there is none.
-func (s *Server) nodeExe() string {
-	if _, err := s.nodePool(); err != nil {
-		return ""
-	}
-	s.js.mu.Lock()
-	defer s.js.mu.Unlock()
-	return s.js.node.Path
 }
 
 // closeJS stops every Node process; Close calls it once no job runs.
