@@ -59,7 +59,7 @@ exports.main = (event, cb) => {
 // record (while it is kept), never into the next job's, and fail nothing.
 func TestJSLateWorkOfAnEndedJobStaysInItsRecord(t *testing.T) {
 	t.Parallel()
-	srv, c := jsSetup(t, map[string]string{
+	srv, _ := jsSetup(t, map[string]string{
 		"twice": `let n = 0
 exports.main = (event, cb) => {
   n++
@@ -74,6 +74,7 @@ exports.main = (event, cb) => {
   setTimeout(() => cb(null, 'second'), 500)
 }`,
 	}, emulator.WithMaxJobs(1), emulator.WithSyncTimeout(20*time.Second))
+	c := patient(t, srv)
 	assert.Equal(t, `{"code":0,"data":"first","error":{}}`, call(t, c, "twice", nil))
 	first := lastJob(t, srv, "twice")
 	assert.Equal(t, `{"code":0,"data":"second","error":{}}`, call(t, c, "twice", nil))
@@ -87,7 +88,7 @@ exports.main = (event, cb) => {
 		j, _ := srv.Job(first.ID)
 		got = strings.Join(j.Log, "\n")
 		return strings.Contains(got, "thrown after job 1")
-	}, 10*time.Second, 10*time.Millisecond)
+	}, time.Minute, 10*time.Millisecond)
 	assert.Contains(t, got, "INFO (after the job ended) job 1 timer")
 	assert.Contains(t, got, "WARN (after the job ended) the function answered again after its job had ended; the answer was dropped")
 	assert.Contains(t, got, "WARN (after the job ended) uncaught exception after the job had ended, dropped: Error: thrown after job 1")
@@ -102,7 +103,7 @@ func TestJSForgedAnswersAnswerNothing(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reaches the sibling through /proc")
 	}
-	srv, c := jsSetup(t, map[string]string{
+	srv, _ := jsSetup(t, map[string]string{
 		"forgeOwn": `const fs = require('fs')
 exports.main = (event, cb) => {
   for (const fd of [4, 5, 6]) try { fs.writeSync(fd, 'D ' + event.jobId + ' 0 0 "forged"\n') } catch (e) {}
@@ -130,6 +131,7 @@ exports.main = async (event) => {
   return hit
 }`,
 	}, emulator.WithSyncTimeout(20*time.Second))
+	c := patient(t, srv)
 	res, err := c.Invoke(context.Background(), "forgeOwn", nil, true)
 	require.NoError(t, err)
 	assert.NotEqual(t, `"forged"`, string(res.Data))
@@ -153,7 +155,7 @@ exports.main = async (event) => {
 			}
 		}
 		return false
-	}, 10*time.Second, 5*time.Millisecond)
+	}, time.Minute, 5*time.Millisecond)
 	res, err = c.Invoke(context.Background(), "forgeSibling", map[string]int64{"id": id}, true)
 	require.NoError(t, err)
 	require.Equal(t, 0, res.Code, "%+v", res.Error)
@@ -164,6 +166,15 @@ exports.main = async (event) => {
 		assert.Contains(t, v.Error.Message, "protocol broken")
 	}
 	assert.Equal(t, `{"code":0,"data":"victim done","error":{}}`, call(t, c, "victim", nil), "the next call has a sound worker")
+}
+
+// patient is a client of srv that waits a minute for a sync answer: the
+// tests here wait for worker starts and retries on a busy machine.
+func patient(t *testing.T, srv *emulator.Server) *baas.Client {
+	t.Helper()
+	c, err := srv.Client(baas.WithRetry(0), baas.WithSyncTimeout(time.Minute))
+	require.NoError(t, err)
+	return c
 }
 
 // slowNode is a Node.js that, once slow is called, takes delay to start
@@ -189,10 +200,11 @@ func slowNode(t *testing.T, delay time.Duration) (node string, slow func()) {
 func TestJSDeadlineStartsWhenTheWorkerTakesTheJob(t *testing.T) {
 	t.Parallel()
 	node, slow := slowNode(t, 2500*time.Millisecond)
-	srv, c := jsSetup(t, map[string]string{
+	srv, _ := jsSetup(t, map[string]string{
 		"first":  "exports.main = async () => 'first'",
 		"second": "exports.main = (event, cb) => setTimeout(() => cb(null, 'ok'), 1500)",
 	}, emulator.WithNode(node), emulator.WithSyncTimeout(4*time.Second), emulator.WithMaxJobs(1))
+	c := patient(t, srv)
 	assert.Equal(t, `{"code":0,"data":"first","error":{}}`, call(t, c, "first", nil))
 	slow()
 	assert.Equal(t, `{"code":0,"data":"ok","error":{}}`, call(t, c, "second", nil))
@@ -210,10 +222,11 @@ func TestJSDeadlineStartsWhenTheWorkerTakesTheJob(t *testing.T) {
 func TestJSNoWorkerFreeSaysSo(t *testing.T) {
 	t.Parallel()
 	node, slow := slowNode(t, 5*time.Second)
-	srv, c := jsSetup(t, map[string]string{
+	srv, _ := jsSetup(t, map[string]string{
 		"first": "exports.main = async () => 'first'",
 		"quick": "exports.main = async () => 'ok'",
 	}, emulator.WithNode(node), emulator.WithSyncTimeout(time.Second), emulator.WithMaxJobs(1))
+	c := patient(t, srv)
 	assert.Equal(t, `{"code":0,"data":"first","error":{}}`, call(t, c, "first", nil))
 	slow()
 	res, err := c.Invoke(context.Background(), "quick", nil, true)
@@ -231,15 +244,26 @@ func TestJSNoWorkerFreeSaysSo(t *testing.T) {
 // to another worker, whatever its size.
 func TestJSDamagedIdleWorkerFailsNoInnocentJob(t *testing.T) {
 	t.Parallel()
-	srv, c := jsSetup(t, map[string]string{
-		"stops":  "let n = 0\nexports.main = (event, cb) => { cb(null, ++n); setTimeout(() => process.kill(process.pid, 'SIGSTOP'), 20).unref() }",
-		"closes": "const fs = require('fs')\nlet n = 0\nexports.main = (event, cb) => { cb(null, ++n); setTimeout(() => fs.closeSync(3), 20).unref() }",
-		"spins":  "let n = 0\nexports.main = (event, cb) => { cb(null, ++n); setTimeout(() => { for (;;) {} }, 20).unref() }",
+	nodetest.Need(t)
+	// Each function damages its worker from a timer after its first
+	// answer, having first left a file saying it is about to.
+	dir := t.TempDir()
+	damage := func(name, how string) string {
+		return fmt.Sprintf("const fs = require('fs')\nlet n = 0\nexports.main = (event, cb) => { cb(null, ++n); if (n === 1) setTimeout(() => { fs.writeFileSync(%q, ''); %s }, 20).unref() }",
+			filepath.Join(dir, name), how)
+	}
+	srv, _ := jsSetup(t, map[string]string{
+		"stops":  damage("stops", "process.kill(process.pid, 'SIGSTOP')"),
+		"closes": damage("closes", "fs.closeSync(3)"),
+		"spins":  damage("spins", "for (;;) {}"),
 	}, emulator.WithSyncTimeout(20*time.Second))
+	c := patient(t, srv)
 	big := map[string]string{"pad": strings.Repeat("x", 200<<10)} // more than a pipe holds
 	for _, name := range []string{"stops", "closes", "spins"} {
 		assert.Equal(t, `{"code":0,"data":1,"error":{}}`, call(t, c, name, nil), name)
-		time.Sleep(200 * time.Millisecond) // the timer damages the idle worker
+		require.Eventually(t, func() bool { _, err := os.Stat(filepath.Join(dir, name)); return err == nil },
+			time.Minute, 10*time.Millisecond, "%s never damaged its worker", name)
+		time.Sleep(50 * time.Millisecond) // the damage itself, right after the file
 		res, err := c.Invoke(context.Background(), name, big, true)
 		require.NoError(t, err, name)
 		assert.Equal(t, 0, res.Code, "%s: %+v", name, res.Error)
@@ -250,7 +274,7 @@ func TestJSDamagedIdleWorkerFailsNoInnocentJob(t *testing.T) {
 	go func() { srv.Close(); close(closed) }()
 	select {
 	case <-closed:
-	case <-time.After(15 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("Close did not return")
 	}
 }
@@ -309,13 +333,14 @@ func TestJSExitEndsTheJobAtOnceWhateverHoldsItsOutput(t *testing.T) {
 		t.Skip("reads /proc")
 	}
 	tag := fmt.Sprintf("%d%d", os.Getpid(), time.Now().UnixNano()%1e6)
-	srv, c := jsSetup(t, map[string]string{
+	srv, _ := jsSetup(t, map[string]string{
 		"exits": `const { spawn } = require('child_process')
 exports.main = () => {
   spawn('sleep', ['304` + tag + `'], { stdio: 'inherit', detached: true }).unref()
   process.exit(1)
 }`,
 	}, emulator.WithSyncTimeout(60*time.Second))
+	c := patient(t, srv)
 	res, err := c.Invoke(context.Background(), "exits", nil, true)
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Code)
@@ -324,7 +349,7 @@ exports.main = () => {
 	go func() { srv.Close(); close(closed) }()
 	select {
 	case <-closed:
-	case <-time.After(15 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("Close waited for the child")
 	}
 	assert.Empty(t, markedProcs(t, tag))

@@ -28,7 +28,7 @@ func markedPIDs(t *testing.T, prefix string) []int {
 // in its process group or not.
 func TestPoolIdleReaperEndsWhatTheWorkerStarted(t *testing.T) {
 	t.Parallel()
-	p := newPool(t, Config{MaxWorkers: 2, IdleTimeout: 200 * time.Millisecond})
+	p := newPool(t, Config{MaxWorkers: 2, IdleTimeout: time.Second})
 	job := jsJob(t, p, "spawner", `const { spawn } = require('child_process')
 exports.main = async () => {
   spawn('sleep', ['600'], { stdio: 'ignore' }).unref()
@@ -37,10 +37,10 @@ exports.main = async () => {
 }`)
 	res, _ := logOf(t, p, job)
 	require.Equal(t, `"ok"`, string(res.Data))
-	require.Eventually(t, func() bool { return len(markedPIDs(t, p.dir+"#")) == 3 }, 10*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return len(markedPIDs(t, p.dir+"#")) == 3 }, time.Minute, 10*time.Millisecond,
 		"the worker and its two children")
-	require.Eventually(t, func() bool { return p.Workers() == 0 }, 10*time.Second, 10*time.Millisecond)
-	require.Eventually(t, func() bool { return len(markedPIDs(t, p.dir+"#")) == 0 }, 10*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return p.Workers() == 0 }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(markedPIDs(t, p.dir+"#")) == 0 }, time.Minute, 10*time.Millisecond,
 		"processes of the reaped worker left")
 }
 
@@ -69,7 +69,7 @@ func TestPoolCleansUpAfterAKilledEmulator(t *testing.T) {
 	assert.NoError(t, err, "a living emulator's folder is kept")
 	select {
 	case <-waited:
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		orphan.Process.Kill()
 		t.Fatal("the killed emulator's process was left running")
 	}
