@@ -359,10 +359,11 @@ exports.main = () => {
 // each job's log its own.
 func TestJSConcurrentFunctionsKeepTheirLogs(t *testing.T) {
 	t.Parallel()
-	srv, c := jsSetup(t, map[string]string{
+	srv, _ := jsSetup(t, map[string]string{
 		"a": "exports.main = (event, cb) => { console.log('a', event.data.i); setTimeout(() => cb(null, 'a' + event.data.i), 50) }",
 		"b": "exports.main = async (event) => { console.log('b', event.data.i); return 'b' + event.data.i }",
-	}, emulator.WithMaxJobs(4))
+	}, emulator.WithMaxJobs(4), emulator.WithScheduleWait(time.Minute), emulator.WithSyncTimeout(time.Minute))
+	c := patient(t, srv)
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		for _, name := range []string{"a", "b"} {

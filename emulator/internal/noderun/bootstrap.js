@@ -9,7 +9,7 @@
 // leaves as lines on fd 4, "<secret> <kind> ...", written synchronously so
 // that they keep their order and still go out from an 'exit' handler:
 //   R                       ready
-//   A <id>                  the job arrived; its deadline starts now
+//   A <id>                  the job arrived (sent with the job's first line)
 //   L <id> <time> <LEVEL> <message as a JSON string>   a log line of job id
 //   D <id> <mem> <data>     job id answered; data is its JSON, as is
 //   F <id> <mem> <error>    job id failed; error is {type, message, stack}
@@ -75,8 +75,13 @@ const OUT = 4
 let exiting = false
 
 // out writes one line to the emulator, whole.
+// The acknowledgement of a job goes out with the job's first line, not in a
+// write of its own, where the emulator can see that the worker has read
+// the job (init.lazyAck); elsewhere at once.
+let pendingAck = ''
 function out (line) {
-  const s = `${SECRET} ${line}\n`
+  const s = `${pendingAck}${SECRET} ${line}\n`
+  pendingAck = ''
   const total = byteLength(s)
   let n = 0
   try {
@@ -358,7 +363,8 @@ function run (job) {
   if (current) protocolBroken(`job ${job.id} came while job ${current.id} ran`)
   const j = { id: job.id, answered: false, ended: false, result: null, envId: job.event && job.event.env ? job.event.env.id : '', timeLimitMs: job.event && job.event.timeLimitInMS, partial: { INFO: '', ERROR: '' } }
   current = j
-  out(`A ${j.id}`)
+  if (init.lazyAck) pendingAck = `${SECRET} A ${j.id}\n`
+  else out(`A ${j.id}`)
   input.unref() // the loop may now drain: see 'beforeExit'
   als.run(j, () => {
     let main

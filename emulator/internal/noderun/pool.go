@@ -781,7 +781,7 @@ func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, c *call, job *J
 			return c.result(a), nil, true
 		case <-w.exited:
 			<-w.done
-			if !isClosed(c.acked) {
+			if !isClosed(c.acked) && !w.jobTaken() {
 				p.discard(w, set)
 				return nil, errors.New("the worker ended before it took the job: " + w.why()), false
 			}
@@ -798,9 +798,17 @@ func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, c *call, job *J
 			if isClosed(c.acked) {
 				continue // it came as the timer fired
 			}
+			if w.jobTaken() {
+				c.ack() // running, and quiet so far
+				continue
+			}
 			p.discard(w, set)
 			return nil, errors.New("the worker did not acknowledge the job"), false
 		case <-c.expired:
+			if !isClosed(c.acked) && !w.jobTaken() {
+				p.discard(w, set)
+				return nil, errors.New("the worker did not acknowledge the job"), false
+			}
 			mem := residentMemory(w.cmd)
 			p.discard(w, set)
 			return &Result{Code: 1, TimedOut: true, Started: c.startedAt(), Mem: mem,

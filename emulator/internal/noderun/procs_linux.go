@@ -222,7 +222,10 @@ func residentMemory(cmd *exec.Cmd) int64 {
 	return pages * int64(os.Getpagesize())
 }
 
-// unread is how many bytes wait in a pipe; 0 when unknown.
+// peekPipes says unread can tell how much of a pipe is unread.
+const peekPipes = true
+
+// unread is how many bytes wait in a pipe (either end); 0 when unknown.
 func unread(f *os.File) int {
 	if f == nil {
 		return 0

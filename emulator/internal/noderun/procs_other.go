@@ -23,5 +23,8 @@ func alive(pid int, _ string) bool { return processExists(pid) }
 
 func residentMemory(*exec.Cmd) int64 { return 0 }
 
+// peekPipes: elsewhere the pipes are not asked.
+const peekPipes = false
+
 // unread is 0: elsewhere the pipes are not asked.
 func unread(*os.File) int { return 0 }

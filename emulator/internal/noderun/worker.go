@@ -92,18 +92,40 @@ func (w *worker) deliver(c *call, line []byte) error {
 	c.ackTimer = time.AfterFunc(ackTimeout, func() { close(c.noAck) })
 	c.mu.Unlock()
 	w.in.SetWriteDeadline(time.Now().Add(ackTimeout))
-	_, err := w.in.Write(line)
-	return err
+	if _, err := w.in.Write(line); err != nil {
+		return err
+	}
+	c.sent()
+	return nil
+}
+
+// jobTaken says whether the worker has read all that was written to it:
+// an unacknowledged job it has read is running (the acknowledgement comes
+// with the job's first line); one it has not is stuck in a damaged worker.
+// Where the pipe cannot be asked, only an acknowledgement counts.
+func (w *worker) jobTaken() bool {
+	return peekPipes && unread(w.in) == 0
 }
 
 // ack starts the job's clock: the worker has it. The reader calls it.
 func (c *call) ack() {
-	now := time.Now()
 	c.mu.Lock()
-	c.started = now
+	defer c.mu.Unlock()
 	if c.ackTimer != nil {
 		c.ackTimer.Stop()
 	}
+	if !isClosed(c.acked) {
+		close(c.acked)
+	}
+}
+
+// sent starts the job's clock as its line has gone to an idle worker,
+// which reads it at once (one that does not, damaged, loses the job:
+// see runOn).
+func (c *call) sent() {
+	now := time.Now()
+	c.mu.Lock()
+	c.started = now
 	if c.timeout > 0 {
 		c.deadline = time.AfterFunc(c.timeout, func() { close(c.expired) })
 	}
@@ -111,7 +133,6 @@ func (c *call) ack() {
 	if c.onStart != nil {
 		c.onStart(now)
 	}
-	close(c.acked)
 }
 
 func (c *call) startedAt() time.Time {
@@ -191,6 +212,7 @@ func (p *Pool) start(n int64) (*worker, error) {
 		"secret": hex.EncodeToString(secret), "url": p.cfg.URL, "clientId": p.cfg.ClientID,
 		"callerHeader": p.cfg.CallerHeader, "callerKey": p.cfg.CallerKey,
 		"syncTimeoutMs": p.cfg.SyncTimeout.Milliseconds(), "maxResult": p.maxResult(), "maxLog": maxLogText,
+		"lazyAck": peekPipes,
 	})
 	// A pipe holds 64 KiB: the settings go in before the start, whole.
 	if _, err := setW.Write(settings); err != nil {
@@ -327,10 +349,10 @@ func (w *worker) handle(line []byte) string {
 	mine := c != nil && c.id == id
 	switch string(kind) {
 	case "A":
-		if !mine || isClosed(c.acked) {
+		if !mine {
 			return "an acknowledgement of a job it was not given"
 		}
-		c.ack()
+		c.ack() // perhaps taken as read already
 	case "L":
 		l, ok := parseLog(rest)
 		if !ok {
