@@ -68,14 +68,10 @@ func (s *Server) onDataChange(envID string, changes []datastore.Change) {
 }
 
 func (s *Server) fireTrigger(envID string, tr tableTrigger, ch datastore.Change) {
-	s.mu.Lock()
-	f, ok := s.functions[tr.function]
 	var h function.Handler
-	if ok {
-		h = f.h
-	}
-	s.mu.Unlock()
-	if !ok || h == nil {
+	var js *jsFunction
+	ok := s.withFunction(tr.function, func(f *fnRecord) { h, js = f.h, f.js })
+	if !ok || (h == nil && js == nil) {
 		if s.cfg.logOutput != nil {
 			fmt.Fprintf(s.cfg.logOutput, "data: trigger of table %q: function %q is not registered\n", tr.table, tr.function)
 		}
@@ -111,5 +107,5 @@ func (s *Server) fireTrigger(envID string, tr tableTrigger, ch datastore.Change)
 	if envID != "" {
 		ev.Env = &function.Env{ID: envID, Name: s.cfg.envNames[envID]}
 	}
-	s.sched.enqueue(s.newJob(tr.function, SourceTrigger, false, h, ev, ""))
+	s.sched.enqueue(s.newJob(tr.function, SourceTrigger, false, h, js, ev, ""))
 }

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"sort"
 	"time"
-
-	"github.com/mincloud-go/baas/function"
 )
 
 // The Open API's function management: list, create, read, update and
@@ -46,7 +44,7 @@ func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	f := &fnRecord{name: *c.Name, created: now, updated: now}
 	if c.Code != nil {
-		f.code, f.h = *c.Code, s.codeHandler(f.name, *c.Code)
+		f.code, f.js = *c.Code, s.codeFunction(f.name, *c.Code)
 	}
 	if c.Remark != nil {
 		f.remark = *c.Remark
@@ -106,13 +104,13 @@ func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request) {
 	if !s.readObject(w, r, &c, false) {
 		return
 	}
-	var h function.Handler
+	var js *jsFunction
 	if c.Code != nil {
-		h = s.codeHandler(name, *c.Code) // built outside the lock; it starts nothing until called
+		js = s.codeFunction(name, *c.Code) // it starts nothing until called
 	}
 	s.answerFunction(w, name, http.StatusAccepted, func(f *fnRecord) {
 		if c.Code != nil {
-			f.code, f.h = *c.Code, h // new code: no longer the Go handler
+			f.code, f.h, f.js = *c.Code, nil, js // new code: no longer the Go handler
 		}
 		if c.Remark != nil {
 			f.remark = *c.Remark

@@ -107,11 +107,12 @@ func (s *Server) debug(w http.ResponseWriter, r *http.Request) {
 // for an async one.
 func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name string, data json.RawMessage, sync bool, user *function.User, rd render) {
 	var h function.Handler
-	if !s.withFunction(name, func(f *fnRecord) { h = f.h }) {
+	var js *jsFunction
+	if !s.withFunction(name, func(f *fnRecord) { h, js = f.h, f.js }) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
 		return
 	}
-	if h == nil {
+	if h == nil && js == nil {
 		h = cannotRun(name)
 	}
 	limit := s.cfg.syncTimeout
@@ -132,7 +133,7 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 	if envID := r.Header.Get("X-Hydrogen-Env-ID"); envID != "" {
 		ev.Env = &function.Env{ID: envID, Name: s.cfg.envNames[envID]}
 	}
-	j := s.newJob(name, source, sync, h, ev, traceIDOf(r.Header.Get("Traceparent")))
+	j := s.newJob(name, source, sync, h, js, ev, traceIDOf(r.Header.Get("Traceparent")))
 	if !sync {
 		s.sched.enqueue(j)
 		writeJSON(w, http.StatusOK, asyncAck)

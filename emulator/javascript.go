@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,14 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/emulator/internal/noderun"
 	"github.com/mincloud-go/baas/function"
 	"github.com/mincloud-go/baas/internal/fnroot"
+	"github.com/mincloud-go/baas/internal/nodebin"
 )
 
 // jsState is the emulator's Node side: the worker pool, started with the
@@ -24,16 +24,27 @@ import (
 type jsState struct {
 	mu      sync.Mutex
 	pool    *noderun.Pool
+	nodeErr error // why Node cannot be used, once found
 	closed  bool
 	sources map[string]string   // function name → folder of its written source
 	bundles map[string][]string // function name → folders of its bundles, newest last (jsdir.go)
 	gen     atomic.Int64        // gives every registration of code its own key
 }
 
-// warmWorkers is how many idle Node workers are kept started ahead.
+// maxJSResult caps a JavaScript function's result: what the SDK accepts
+// as a whole answer (64 MiB), less room for the answer around it and a
+// debug answer's log, so that a result too large says so in the job
+// rather than failing in the caller's SDK.
+const maxJSResult = baas.DefaultMaxResponseBytes - 2<<20
+
+// warmWorkers is how many blank Node workers are kept started ahead, for
+// whichever function is called next.
 const warmWorkers = 2
 
-// nodePool returns the worker pool, starting it on first use.
+// nodePool returns the worker pool, starting it on first use. Node is
+// looked up and its version checked once: a path that is not a supported
+// Node.js is refused then, with the reason, and the same answer is given
+// after.
 func (s *Server) nodePool() (*noderun.Pool, error) {
 	s.js.mu.Lock()
 	defer s.js.mu.Unlock()
@@ -43,16 +54,22 @@ func (s *Server) nodePool() (*noderun.Pool, error) {
 	if s.js.pool != nil {
 		return s.js.pool, nil
 	}
-	node, err := noderun.LookNode(s.cfg.nodePath)
+	if s.js.nodeErr != nil {
+		return nil, s.js.nodeErr
+	}
+	node, err := nodebin.Find(s.cfg.nodePath)
 	if err != nil {
+		s.js.nodeErr = err
 		return nil, err
 	}
 	p, err := noderun.New(noderun.Config{
-		Node:          node,
+		Node:          node.Path,
 		MemoryLimitMB: s.cfg.memoryLimitInMB,
 		MaxWorkers:    s.workerCap(),
-		Warm:          warmWorkers,
 		NodeArgs:      s.inspectArgs(),
+		Warm:          warmWorkers,
+		MaxResult:     maxJSResult,
+		Late:          s.noteLate,
 		URL:           s.URL,
 		ClientID:      s.ClientID,
 		CallerHeader:  callerHeader,
@@ -89,13 +106,12 @@ type jsFunc struct {
 // RegisterJS makes the JavaScript source callable as the function name,
 // replacing any earlier one: source is one file whose exports.main is the
 // function, as the platform runs it. It fails when Node.js cannot be found
-// (see [WithNode]).
+// or is not a supported version (see [WithNode]), and when source does not
+// parse, with Node's SyntaxError and its line: the function then stays as
+// it was.
 func (s *Server) RegisterJS(name, source string) error {
 	if err := checkName(name); err != nil {
 		return err
-	}
-	if err := fnroot.CheckName(name); err != nil {
-		return fmt.Errorf("emulator: %w", err)
 	}
 	f, err := s.writeSource(name, source)
 	if err != nil {
@@ -108,7 +124,8 @@ func (s *Server) RegisterJS(name, source string) error {
 // RegisterJSFile makes the JavaScript file at path callable as the
 // function name, replacing any earlier one. The file may require files
 // beside it with relative paths, and Node's built-in modules. It is read
-// again when it is registered again.
+// again when it is registered again. A file that does not parse is
+// refused, with Node's SyntaxError and its line.
 func (s *Server) RegisterJSFile(name, path string) error {
 	if err := checkName(name); err != nil {
 		return err
@@ -116,6 +133,11 @@ func (s *Server) RegisterJSFile(name, path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("emulator: function %s: %w", name, err)
+	}
+	if _, err := s.nodePool(); err == nil {
+		if why := s.syntaxProblem(abs); why != "" {
+			return fmt.Errorf("emulator: function %s does not load: %s", name, why)
+		}
 	}
 	return s.registerFile(jsFunc{name: name, file: abs, root: abs, display: filepath.Base(abs)})
 }
@@ -150,6 +172,10 @@ func (s *Server) writeSource(name, source string) (jsFunc, error) {
 		os.RemoveAll(dir)
 		return jsFunc{}, err
 	}
+	if why := s.syntaxProblem(file); why != "" { // the version before stays
+		os.RemoveAll(dir)
+		return jsFunc{}, fmt.Errorf("emulator: function %s does not load: %s", name, why)
+	}
 	s.js.mu.Lock()
 	if s.js.sources == nil {
 		s.js.sources = map[string]string{}
@@ -176,85 +202,149 @@ func (s *Server) dropSource(name string) {
 	}
 }
 
-// setJS installs f as the function's handler, with code as its
-// function_code for the Open API.
+// setJS installs f as the function, with code as its function_code for
+// the Open API.
 func (s *Server) setJS(f jsFunc, code, remark string) {
-	h := s.jsHandler(f, f.name+"@"+strconv.FormatInt(s.js.gen.Add(1), 10))
+	fn := &jsFunction{srv: s, f: f, key: f.name + "@" + strconv.FormatInt(s.js.gen.Add(1), 10)}
+	fn.once.Do(func() {}) // written already
 	now := time.Now()
 	s.mu.Lock()
 	if old, ok := s.functions[f.name]; ok {
-		old.h, old.code, old.updated = h, code, now
+		old.h, old.js, old.code, old.updated = nil, fn, code, now
 	} else {
-		s.functions[f.name] = &fnRecord{name: f.name, h: h, code: code, remark: remark, created: now, updated: now}
+		s.functions[f.name] = &fnRecord{name: f.name, js: fn, code: code, remark: remark, created: now, updated: now}
 	}
 	s.mu.Unlock()
 }
 
-// codeHandler runs code given over the Open API. The code is written for
+// codeFunction is code given over the Open API. The code is written for
 // Node on the first call, so that a create or update that fails writes
 // nothing; without Node, every call answers why.
-func (s *Server) codeHandler(name, code string) function.Handler {
-	var (
-		once sync.Once
-		h    function.Handler
-	)
-	return func(ctx context.Context, ev *function.Event) (any, error) {
-		once.Do(func() {
-			f, err := s.writeSource(name, code)
-			if err != nil {
-				h = func(context.Context, *function.Event) (any, error) {
-					return nil, &function.Error{Type: "Error", Message: err.Error()}
-				}
-				return
-			}
-			h = s.jsHandler(f, name+"@"+strconv.FormatInt(s.js.gen.Add(1), 10))
-		})
-		return h(ctx, ev)
-	}
+func (s *Server) codeFunction(name, code string) *jsFunction {
+	return &jsFunction{srv: s, name: name, code: code}
 }
 
+// checkName refuses a name the platform or a functions folder cannot
+// hold: the one rule of internal/fnroot, for RegisterJS, RegisterJSFile
+// and functions created over the Open API alike.
 func checkName(name string) error {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
-		return fmt.Errorf("emulator: %q is not a function name: give a non-empty name without / or \\", name)
+	if err := fnroot.CheckName(name); err != nil {
+		return fmt.Errorf("emulator: %w", err)
 	}
 	return nil
 }
 
-// jsHandler is the function.Handler that runs f in a Node worker: the
-// event is the JSON a Go function gets, the log lines go into the job's
-// log, and the worker's memory is the job's mem_usage.
-func (s *Server) jsHandler(f jsFunc, key string) function.Handler {
-	return func(ctx context.Context, ev *function.Event) (any, error) {
-		p, err := s.nodePool()
-		if err != nil {
-			return nil, &function.Error{Type: "Error", Message: err.Error()}
-		}
-		event, err := json.Marshal(ev)
-		if err != nil {
-			return nil, err
-		}
-		logger := function.Logger(ctx).Handler()
-		res, err := p.Run(ctx, noderun.Job{
-			ID: ev.JobID, Name: f.name, Key: key, File: f.file, Root: f.root, Display: f.display,
-			Event: event,
-			Log: func(l noderun.LogLine) {
-				logger.Handle(ctx, slog.NewRecord(l.Time, levelOf(l.Level), f.mapper.text(l.Message), 0))
-			},
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err() // the job already ended at its deadline
-			}
-			return nil, &function.Error{Type: "Error", Message: err.Error()}
-		}
-		if box, ok := ctx.Value(memKey{}).(*atomic.Int64); ok {
-			box.Store(res.Mem)
-		}
-		if res.Code != 0 {
-			f.mapper.failure(res.Error)
-			return nil, &function.Error{Type: res.Error.Type, Message: res.Error.Message, Stack: res.Error.Stack}
-		}
-		return res.Data, nil
+// jsFunction is a JavaScript function as a job runs it: not a Go
+// function.Handler but a runner of its own, since its Node worker, not
+// the job, says when it started (the deadline counts from then), how much
+// memory it used, and what its result's JSON is, which goes out as it
+// came.
+type jsFunction struct {
+	srv  *Server
+	name string // for code written on the first call
+	code string
+
+	once sync.Once
+	f    jsFunc
+	key  string // the version of the code: one set of workers each
+	err  error  // why the code could not be written
+}
+
+// jsRun is how a JavaScript job ended.
+type jsRun struct {
+	status  string
+	res     *Result
+	mem     int64
+	started time.Time // zero when no worker took the job
+}
+
+// run runs the job on a worker of the function: the event is the JSON a
+// Go function gets, the log lines go into the job's log.
+func (fn *jsFunction) run(j *job, ev *function.Event, timeout time.Duration) jsRun {
+	s := fn.srv
+	fn.once.Do(func() {
+		fn.f, fn.err = s.writeSource(fn.name, fn.code)
+		fn.key = fn.name + "@" + strconv.FormatInt(s.js.gen.Add(1), 10)
+	})
+	if fn.err != nil {
+		return jsRun{status: StatusExecutionFailed, res: failure("Error", fn.err.Error(), "")}
+	}
+	p, err := s.nodePool()
+	if err != nil {
+		return jsRun{status: StatusExecutionFailed, res: failure("Error", err.Error(), "")}
+	}
+	event, err := json.Marshal(ev)
+	if err != nil {
+		return jsRun{status: StatusExecutionFailed, res: failure("Error", err.Error(), "")}
+	}
+	ctx := s.ctx
+	r, err := p.Run(ctx, noderun.Job{
+		ID: ev.JobID, Name: fn.f.name, Key: fn.key, File: fn.f.file, Root: fn.f.root, Display: fn.f.display,
+		Event: event, Timeout: timeout, Wait: timeout,
+		Log: func(l noderun.LogLine) {
+			j.logh.Handle(ctx, slog.NewRecord(l.Time, levelOf(l.Level), fn.f.mapper.text(l.Message), 0))
+		},
+		Started: j.startAt,
+	})
+	var nw *noderun.NoWorkerError
+	switch {
+	case errors.As(err, &nw):
+		return jsRun{status: StatusScheduleFailed, res: failure("Error", nw.Error(), "")}
+	case err != nil && ctx.Err() != nil:
+		return jsRun{status: StatusExecutionFailed, res: failure("Error", "job canceled: the emulator is closing", "")}
+	case err != nil:
+		return jsRun{status: StatusExecutionFailed, res: failure("Error", err.Error(), "")}
+	}
+	out := jsRun{status: StatusFulfilled, mem: r.Mem, started: r.Started}
+	switch {
+	case r.TimedOut:
+		out.status, out.res = StatusDeadlineExceeded, timedOut(timeout)
+	case r.Code != 0:
+		fn.f.mapper.failure(r.Error)
+		out.status, out.res = StatusExecutionFailed, failure(r.Error.Type, r.Error.Message, r.Error.Stack)
+	default:
+		// The result's JSON as Node gave it: encoded once, in the worker.
+		out.res = &Result{Data: r.Data}
+	}
+	return out
+}
+
+// runJS runs a JavaScript job to its end and ends the job with its
+// outcome. The job is waiting until its worker takes it; from then on it
+// executes, and its deadline runs.
+func (j *job) runJS(timeout time.Duration, answer func(res *Result, early bool)) {
+	j.mu.Lock()
+	fn, ev := j.js, j.event
+	j.logh.job = j
+	j.mu.Unlock()
+	r := fn.run(j, ev, timeout)
+	j.mu.Lock()
+	j.rec.MemUsage = r.mem
+	j.mu.Unlock()
+	if j.finish(r.status, r.res) && answer != nil {
+		answer(r.res, false)
+	}
+}
+
+// noteLate adds to a job's record what code it left behind did after it
+// ended (a log line, a second answer, a throw), if the record is still
+// kept; it never goes into another job's.
+func (s *Server) noteLate(id int64, l noderun.LogLine) {
+	j, ok := s.records.get(id)
+	if !ok {
+		return
+	}
+	line := l.Time.UTC().Format(logTimeFormat) + " " + l.Level + " (after the job ended) " + l.Message
+	kept := false
+	j.mu.Lock()
+	if j.logBytes+len(line) <= maxLogBytes {
+		j.logBytes += len(line)
+		j.rec.Log = append(j.rec.Log, line)
+		kept = true
+	}
+	j.mu.Unlock()
+	if kept {
+		s.records.grew(j, int64(len(line)))
 	}
 }
 
@@ -268,12 +358,4 @@ func levelOf(name string) slog.Level {
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo
-}
-
-// memKey carries a job's memory box: a handler that knows its memory
-// better than the Go heap does (a Node worker) stores it there.
-type memKey struct{}
-
-func withMemReport(ctx context.Context, box *atomic.Int64) context.Context {
-	return context.WithValue(ctx, memKey{}, box)
 }

@@ -131,8 +131,11 @@ func TestJSAsyncUndefinedRunsToTheDeadline(t *testing.T) {
 	assert.Contains(t, got, "function timed out after 5000 ms")
 	j := lastJob(t, srv, "undef")
 	assert.Equal(t, emulator.StatusDeadlineExceeded, j.Status)
-	require.Len(t, j.Log, 1)
+	require.Len(t, j.Log, 2)
 	assert.Contains(t, j.Log[0], "INFO started")
+	// One line says why the job waits, as the platform does, for its deadline.
+	assert.Contains(t, j.Log[1], "WARN the function's promise resolved undefined and it did not call callback: "+
+		"the platform waits for the job's deadline (5000 ms)")
 	assert.Equal(t, `{"code":0,"data":"still here","error":{}}`, call(t, c, "ok", nil))
 }
 
@@ -351,19 +354,19 @@ func TestJSThrownPlainObjectIsAnError(t *testing.T) {
 
 func TestJSFileThatDoesNotLoad(t *testing.T) {
 	t.Parallel()
-	_, c := jsSetup(t, map[string]string{
-		"helloWorld": "exports.main = function helloWorld(event, callback) {\n  console.log(event)\n  callback(null, 'x'))\n}\n",
+	srv, c := jsSetup(t, map[string]string{
 		"noMain":     "exports.handler = function () {}\n",
 		"throwsTop":  "const a = 1\nundefinedThing()\n",
+		"helloWorld": "exports.main = async () => 'the version before'",
 	})
-	res, err := c.Invoke(context.Background(), "helloWorld", nil, true)
-	require.NoError(t, err)
-	assert.Equal(t, 1, res.Code)
-	assert.Equal(t, "SyntaxError", res.Error.Type)
-	assert.Equal(t, "Unexpected token ')' (helloWorld.js:3)", res.Error.Message)
-	assert.Contains(t, res.Error.Stack, "helloWorld.js:3\n")
+	// A file that does not parse is refused where it is registered, and
+	// the function stays as it was.
+	err := srv.RegisterJS("helloWorld", "exports.main = function helloWorld(event, callback) {\n  console.log(event)\n  callback(null, 'x'))\n}\n")
+	require.Error(t, err)
+	assert.Equal(t, "emulator: function helloWorld does not load: SyntaxError: Unexpected token ')' (helloWorld.js:3)", err.Error())
+	assert.Equal(t, `{"code":0,"data":"the version before","error":{}}`, call(t, c, "helloWorld", nil))
 
-	res, err = c.Invoke(context.Background(), "noMain", nil, true)
+	res, err := c.Invoke(context.Background(), "noMain", nil, true)
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Code)
 	assert.Equal(t, "TypeError", res.Error.Type)

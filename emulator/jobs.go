@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mincloud-go/baas"
@@ -49,8 +48,13 @@ type Job struct {
 	FinishedAt time.Time
 	// Log holds the function's log lines, "<ISO time> <LEVEL> <message>".
 	Log []string
+	// Queued is how long the job waited before its function received it:
+	// for a slot, and for a JavaScript function for its Node worker too.
+	// Its run time, FinishedAt - StartedAt, starts after.
+	Queued time.Duration
 	// Result is the function's outcome once the job has ended; nil before,
-	// and for a job that never ran.
+	// and for a job that never ran, but for a JavaScript job that got no
+	// Node worker, whose result says so.
 	Result *Result
 	// TraceID is the caller's W3C trace id, from its traceparent header,
 	// so that a trace can be followed into the job; empty when the call
@@ -95,6 +99,7 @@ type job struct {
 
 	event *function.Event // dropped when the job ends
 	h     function.Handler
+	js    *jsFunction // run instead of h
 	srv   *Server
 	logh  logHandler // the job's log, kept here to save an allocation per job
 
@@ -122,10 +127,16 @@ func (j *job) summary() Job {
 	return j.rec.withoutLog()
 }
 
-func (j *job) start() {
+func (j *job) start() { j.startAt(time.Now()) }
+
+// startAt marks the job executing from t: for a Go handler when it is
+// called, for a JavaScript job when its worker took it. The time before
+// is the job's queued time.
+func (j *job) startAt(t time.Time) {
 	j.mu.Lock()
 	j.rec.Status = StatusExecuting
-	j.rec.StartedAt = time.Now()
+	j.rec.StartedAt = t
+	j.rec.Queued = t.Sub(j.rec.CreatedAt)
 	ev := j.rec.withoutLog()
 	j.mu.Unlock()
 	j.srv.records.watch.send(ev)
@@ -142,7 +153,7 @@ func (j *job) finish(status string, res *Result) bool {
 	j.rec.Status = status
 	j.rec.FinishedAt = time.Now()
 	j.rec.Result = res
-	j.event, j.h = nil, nil // a record outlives its run: keep only what it shows
+	j.event, j.h, j.js = nil, nil, nil // a record outlives its run: keep only what it shows
 	ev := j.rec.withoutLog()
 	j.mu.Unlock()
 	j.srv.records.grew(j, res.size())
@@ -199,6 +210,13 @@ func (j *job) appendLog(line string) {
 // runs on; run itself returns only once the handler has. answer, when not
 // nil, is called exactly once, and never after run has returned.
 func (j *job) run(timeout time.Duration, answer func(res *Result, early bool)) {
+	j.mu.Lock()
+	js := j.js
+	j.mu.Unlock()
+	if js != nil {
+		j.runJS(timeout, answer) // its worker times its deadline
+		return
+	}
 	s := j.srv
 	j.mu.Lock()
 	h, ev := j.h, j.event
@@ -208,8 +226,6 @@ func (j *job) run(timeout time.Duration, answer func(res *Result, early bool)) {
 	defer cancel()
 	ctx = function.WithLogger(ctx, slog.New(&j.logh))
 	ctx = baas.NewContext(ctx, s.innerClient(ev.Env))
-	var mem atomic.Int64 // set by a handler that measures its own memory
-	ctx = withMemReport(ctx, &mem)
 	j.start()
 
 	conclude := func(status string, res *Result, early bool) {
@@ -229,9 +245,6 @@ func (j *job) run(timeout time.Duration, answer func(res *Result, early bool)) {
 	allocs := heapAllocs()
 	res := callHandler(ctx, h, ev)
 	used := int64(heapAllocs() - allocs)
-	if m := mem.Load(); m > 0 {
-		used = m
-	}
 	j.mu.Lock()
 	j.rec.MemUsage = used
 	j.mu.Unlock()

@@ -105,8 +105,10 @@ func TestJSBundleFailuresAnswerEsbuildsMessage(t *testing.T) {
 	write(t, filepath.Join(dir, "fine.js"), "exports.main = async () => 'fine'\n")
 	srv, c := setup(t)
 	names, err := srv.LoadDir(dir)
-	require.NoError(t, err, "one function that cannot be bundled does not stop the others")
-	assert.Equal(t, []string{"fine", "needsPkg"}, names)
+	require.Error(t, err, "the function that cannot be bundled is reported where the folder is loaded")
+	assert.Contains(t, err.Error(), `function needsPkg does not load: needsPkg.ts:1:15: Could not resolve "not-installed"`)
+	assert.NotContains(t, err.Error(), "fine")
+	assert.Equal(t, []string{"fine", "needsPkg"}, names, "one function that cannot be bundled does not stop the others")
 	res, err := c.Invoke(context.Background(), "needsPkg", nil, true)
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Code)
@@ -153,8 +155,10 @@ func TestJSWatchDirReloadsOnlyTheFunctionsAChangeConcerns(t *testing.T) {
 	write(t, filepath.Join(dir, "lib", "shared.js"), "module.exports = 'one'\n")
 	write(t, filepath.Join(dir, "a.js"), "let n = 0\nconst s = require('./lib/shared')\nexports.main = async () => s + ' ' + (++n)\n")
 	write(t, filepath.Join(dir, "b", "index.ts"), "let n = 0\nimport s = require('../lib/shared')\nexport const main = async () => s + ' ' + (++n)\n")
-	// One worker: every function's module state lives in it.
-	srv, c := setup(t, emulator.WithMaxJobs(1))
+	// Each function has workers of its own (a platform container each):
+	// a reload of one retires its workers only, and the others keep their
+	// module state.
+	srv, c := setup(t)
 	wait := watch(t, srv, dir)
 	require.Eventually(t, func() bool { return len(srv.Functions()) == 4 }, 10*time.Second, 10*time.Millisecond)
 	for i := 1; i <= 2; i++ {

@@ -25,21 +25,29 @@ import (
 // bundle) and runs as that one file; a plain .js file that requires
 // nothing but Node's built-ins runs as it is. A function that cannot be
 // bundled (a syntax error, a package not installed) is registered all the
-// same, and its calls answer code 1 with esbuild's message. It returns
-// the names it loaded, sorted.
+// same, so that one broken file does not stop the others, and its calls
+// answer code 1 with esbuild's message. It returns the names it
+// registered, sorted, and, when some of them do not load, an error naming
+// each with esbuild's message and file:line. With no names, the folder
+// could not be served at all.
 func (s *Server) LoadDir(dir string) ([]string, error) {
 	root, fns, err := listDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	names := make([]string, 0, len(fns))
+	var problems []error
 	for _, f := range fns {
-		if err := s.registerBuilt(root, buildFunc(root, f)); err != nil {
+		d := buildFunc(root, f)
+		if err := s.registerBuilt(root, d); err != nil {
 			return nil, err
+		}
+		if d.err != nil {
+			problems = append(problems, fmt.Errorf("emulator: function %s does not load: %s", f.Name, d.problem()))
 		}
 		names = append(names, f.Name)
 	}
-	return names, nil
+	return names, errors.Join(problems...)
 }
 
 // listDir reads the functions of the folder dir, made absolute.
@@ -206,7 +214,7 @@ func (s *Server) setFailing(name, code, msg, remark string) {
 	now := time.Now()
 	s.mu.Lock()
 	if old, ok := s.functions[name]; ok {
-		old.h, old.code, old.updated = h, code, now
+		old.h, old.js, old.code, old.updated = h, nil, code, now
 	} else {
 		s.functions[name] = &fnRecord{name: name, h: h, code: code, remark: remark, created: now, updated: now}
 	}

@@ -91,6 +91,7 @@ type fnRecord struct {
 	name, code, remark string
 	created, updated   time.Time
 	h                  function.Handler
+	js                 *jsFunction // a JavaScript function, run instead of h
 }
 
 // New starts an emulator on a loopback port. It panics if it cannot
@@ -193,7 +194,7 @@ func (s *Server) Register(name string, h function.Handler) {
 	now := time.Now()
 	s.mu.Lock()
 	if f, ok := s.functions[name]; ok {
-		f.h, f.updated = h, now
+		f.h, f.js, f.updated = h, nil, now
 	} else {
 		s.functions[name] = &fnRecord{name: name, h: h, remark: "Go handler", created: now, updated: now}
 	}
@@ -231,8 +232,8 @@ func (s *Server) Job(id int64) (Job, bool) {
 func (s *Server) Wait(ctx context.Context) error { return s.sched.wait(ctx) }
 
 // newJob records a job in the waiting state; traceID is the caller's.
-func (s *Server) newJob(name, source string, sync bool, h function.Handler, ev *function.Event, traceID string) *job {
-	j := &job{srv: s, h: h, event: ev, rec: Job{
+func (s *Server) newJob(name, source string, sync bool, h function.Handler, js *jsFunction, ev *function.Event, traceID string) *job {
+	j := &job{srv: s, h: h, js: js, event: ev, rec: Job{
 		Function: name, Source: source, Sync: sync, Status: StatusWaiting, TraceID: traceID,
 	}}
 	s.sched.admitted()

@@ -137,16 +137,17 @@ func sameHost(a, b string) bool {
 	return strings.EqualFold(norm(a), norm(b))
 }
 
-// client builds the SDK client for the resolved connection.
-func (c config) client() (*baas.Client, error) {
-	return baas.New(baas.WithClientID(c.ClientID), baas.WithHost(c.Host), baas.WithEnv(c.Env),
-		baas.WithClientSecret(c.ClientSecret), baas.WithAuthToken(c.authToken))
+// client builds the SDK client for the resolved connection; extra adds
+// to its options.
+func (c config) client(extra ...baas.Option) (*baas.Client, error) {
+	return baas.New(append([]baas.Option{baas.WithClientID(c.ClientID), baas.WithHost(c.Host), baas.WithEnv(c.Env),
+		baas.WithClientSecret(c.ClientSecret), baas.WithAuthToken(c.authToken)}, extra...)...)
 }
 
 // client is the SDK client the flags, variables and login file give. A
 // client id missing or a setting the SDK refuses (602, 605) is a usage
 // error: nothing was sent, and the fix is on the command line.
-func (a *app) client(cmd *cobra.Command) (*baas.Client, error) {
+func (a *app) client(cmd *cobra.Command, extra ...baas.Option) (*baas.Client, error) {
 	base, err := loadConfig()
 	if err != nil {
 		return nil, err
@@ -157,7 +158,7 @@ func (a *app) client(cmd *cobra.Command) (*baas.Client, error) {
 		return nil, usageErr(cmd, "%v", &baas.HError{Code: baas.CodeUninitialized,
 			Message: "uninitialized: no client id: run 'mincloud login', or set --client-id or MINCLOUD_CLIENT_ID"})
 	}
-	c, err := cfg.client()
+	c, err := cfg.client(extra...)
 	var he *baas.HError
 	if errors.As(err, &he) && (he.Code == baas.CodeBadParameter || he.Code == baas.CodeUninitialized) {
 		return nil, usageErr(cmd, "%v", err)

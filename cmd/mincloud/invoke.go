@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -45,7 +46,10 @@ Exit code 3 says the function ran and failed; 1 that the call failed.`,
 				}
 				params = json.RawMessage(args[1])
 			}
-			c, err := a.client(cmd)
+			// A sync call waits a little past the function's deadline (the
+			// platform's 5 s), so that a function that runs to it ends with the
+			// server's TimeoutError (code 1, exit 3) rather than the SDK's 601.
+			c, err := a.client(cmd, baas.WithSyncTimeout(baas.DefaultSyncTimeout+invokeGrace))
 			if err != nil {
 				return err
 			}
@@ -181,3 +185,7 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// invokeGrace is how long past the function's deadline a sync invoke
+// waits for the server's answer.
+const invokeGrace = 2 * time.Second

@@ -9,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mincloud-go/baas/emulator"
+	"github.com/mincloud-go/baas/internal/nodetest"
 )
 
 func TestInvokeThroughDebug(t *testing.T) {
@@ -169,4 +172,20 @@ func TestInvokeAsyncThenJobsAndLogs(t *testing.T) {
 func jsonNumber(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// A function whose promise resolves undefined runs to its deadline; the
+// command waits a little past it, so the emulator's TimeoutError (code 1,
+// exit 3) is what it prints, not the SDK's own 601.
+func TestInvokeWaitsForTheServersTimeout(t *testing.T) {
+	// In-process, so not parallel: the command runs with the test's environment.
+	nodetest.Need(t)
+	srv := emulator.New(emulator.WithClientID("undef-test"))
+	t.Cleanup(srv.Close)
+	require.NoError(t, srv.RegisterJS("undef", "exports.main = async () => { console.log('started') }"))
+	c := newCLI(t)
+	c.env = []string{"MINCLOUD_HOST=" + srv.URL, "MINCLOUD_CLIENT_ID=undef-test"}
+	r := c.run("invoke", "undef")
+	assert.Equal(t, 3, r.code, r)
+	assert.Contains(t, r.stdout, "type: TimeoutError\nmessage: function timed out after 5000 ms\n")
 }

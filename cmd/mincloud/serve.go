@@ -97,8 +97,15 @@ func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Wri
 	}
 	// Load first, so that a folder that cannot be served fails serve and
 	// the banner lists what is there; then follow the folder.
-	if _, err := srv.LoadDir(f.functionsDir); err != nil {
-		return nil, err
+	// A function that does not load is served all the same (its calls say
+	// why) and reported here, as a save is by the watcher.
+	if names, err := srv.LoadDir(f.functionsDir); err != nil {
+		if names == nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(out, "functions: %s\n", strings.TrimPrefix(line, "emulator: "))
+		}
 	}
 	go func() {
 		defer close(done)

@@ -5,25 +5,22 @@ package nodetest
 
 import (
 	"os"
-	"os/exec"
 	"testing"
+
+	"github.com/mincloud-go/baas/internal/nodebin"
 )
 
-// Need returns the path of Node.js, as the emulator finds it
-// (MINCLOUD_NODE, else node on PATH). Without it, tb fails when the CI
-// variable is set and is skipped otherwise.
+// Need returns the path of Node.js, found as the emulator finds it
+// (nodebin: MINCLOUD_NODE, else node on PATH). Without it, tb fails when
+// the CI variable is set and is skipped otherwise.
 func Need(tb testing.TB) string {
 	tb.Helper()
-	name := os.Getenv("MINCLOUD_NODE")
-	if name == "" {
-		name = "node"
-	}
-	node, err := exec.LookPath(name)
+	n, err := nodebin.Find("")
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			tb.Fatalf("Node.js is needed and CI is set: %v", err)
 		}
 		tb.Skipf("Node.js not found (%v); set CI to make this a failure", err)
 	}
-	return node
+	return n.Path
 }

@@ -100,12 +100,12 @@ func BenchmarkJSInvoke(b *testing.B) {
 // function in a new emulator (Node's start-up included), beside starting
 // a bare Node process that runs the same function once.
 func BenchmarkJSColdStart(b *testing.B) {
-	nodetest.Need(b)
+	node := nodetest.Need(b)
 	script := "const main = " + strings.TrimPrefix(strings.TrimSpace(seedHelloWorld), "exports.main = ") +
 		"\nmain({data: {name: 'allen'}}, (err, data) => process.stdout.write(JSON.stringify({code: 0, data, error: {}})))\n"
 	b.Run("baseline=node-process", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			out, err := exec.Command("node", "-e", script).Output()
+			out, err := exec.Command(node, "-e", script).Output()
 			if err != nil || !strings.Contains(string(out), "hello allen") {
 				b.Fatal(string(out), err)
 			}
@@ -131,7 +131,7 @@ func BenchmarkJSColdStart(b *testing.B) {
 
 // startBareServer starts testdata/bare_server.js and returns its URL.
 func startBareServer(b *testing.B) string {
-	cmd := exec.Command("node", "testdata/bare_server.js")
+	cmd := exec.Command(nodetest.Need(b), "testdata/bare_server.js")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)

@@ -1,50 +1,128 @@
 'use strict'
-// The emulator's Node worker: it runs one cloud function job at a time.
-// Jobs arrive as lines on fd 3; answers, log lines and fatal reports leave
-// as lines on fd 4 ("L ..." a log line, "D ..." a success, else JSON),
-// written synchronously so that they keep their order and still go out
-// from an 'exit' handler. The function's own stdout
-// and stderr are turned into log lines of the running job.
+// The emulator's Node worker. It serves one cloud function (one version
+// of its code) for its whole life, one job at a time, as a platform
+// container does.
+//
+// Its settings, with the secret that starts every line it sends, come on
+// fd 5, read to its end and closed before any function runs, so that no
+// function can read them. Jobs arrive as JSON lines on fd 3. Everything
+// leaves as lines on fd 4, "<secret> <kind> ...", written synchronously so
+// that they keep their order and still go out from an 'exit' handler:
+//   R                       ready
+//   A <id>                  the job arrived (sent with the job's first line)
+//   L <id> <time> <LEVEL> <message as a JSON string>   a log line of job id
+//   D <id> <mem> <data>     job id answered; data is its JSON, as is
+//   F <id> <mem> <error>    job id failed; error is {type, message, stack}
+//   N <id> <message>        a note for job id, which has ended (a late answer)
+//   X <id> <error>          last words: the worker is about to die
+//   C <n> <report>          the answer to syntax check n, a JSON string
+// A function can write to fd 4 too, but not the secret: the emulator ends
+// a worker at the first line that is not exactly this.
 const fs = require('fs')
 const net = require('net')
 const path = require('path')
 const util = require('util')
 const http = require('http')
+const vm = require('vm')
+const { AsyncLocalStorage } = require('async_hooks')
 
-// Kept before any function runs: a function may replace JSON.stringify or
-// util.format on its globals, and the worker's own messages must not change.
+// The worker's own references, taken before any function runs: a function
+// may replace JSON.stringify, util.format, fs.writeSync, Date or
+// process.exit on its globals, and the worker's own messages must not
+// change, nor its secret reach the function's code.
 const stringify = JSON.stringify
+const parse = JSON.parse
 const format = util.format
 const inspect = util.inspect
-const parse = JSON.parse
+const writeSync = fs.writeSync
+const readSync = fs.readSync
+const closeSync = fs.closeSync
+const byteLength = Buffer.byteLength
+const bufferFrom = Buffer.from
+const bufferConcat = Buffer.concat
+const bufferAlloc = Buffer.alloc
+const apply = Reflect.apply
+const DateCtor = Date
+const toISOString = Date.prototype.toISOString
+const exit = process.exit
+const memoryUsage = process.memoryUsage
+const isoNow = () => apply(toISOString, new DateCtor(), [])
+
+// readSettings reads fd 5 to its end and closes it.
+function readSettings () {
+  const chunks = []
+  const buf = bufferAlloc(4096)
+  for (;;) {
+    let n
+    try {
+      n = readSync(5, buf, 0, buf.length, null)
+    } catch (e) {
+      if (e.code === 'EAGAIN') continue
+      throw e
+    }
+    if (n === 0) break
+    chunks.push(bufferFrom(buf.subarray(0, n)))
+  }
+  closeSync(5)
+  return parse(bufferConcat(chunks).toString('utf8'))
+}
+// init: {secret, url, clientId, callerHeader, callerKey, syncTimeoutMs, maxResult, maxLog}
+const init = readSettings()
+const SECRET = init.secret
+delete init.secret
 
 const OUT = 4
-let init = null // {url, clientId, callerHeader, callerKey, syncTimeoutMs}
-let current = null // the running job: {id, answered, result, env}
 let exiting = false
 
-function send (msg) {
-  sendLine(stringify(msg) + '\n')
-}
-
-function sendLine (line) {
-  let off = 0
-  const buf = Buffer.from(line)
-  while (off < buf.length) {
+// out writes one line to the emulator, whole.
+// The acknowledgement of a job goes out with the job's first line, not in a
+// write of its own, where the emulator can see that the worker has read
+// the job (init.lazyAck); elsewhere at once.
+let pendingAck = ''
+function out (line) {
+  const s = `${pendingAck}${SECRET} ${line}\n`
+  pendingAck = ''
+  const total = byteLength(s)
+  let n = 0
+  try {
+    n = writeSync(OUT, s)
+  } catch (e) {
+    if (e.code !== 'EAGAIN') throw e
+  }
+  if (n >= total) return
+  const b = bufferFrom(s)
+  while (n < b.length) {
     try {
-      off += fs.writeSync(OUT, buf, off)
+      n += writeSync(OUT, b, n)
     } catch (e) {
       if (e.code !== 'EAGAIN') throw e
     }
   }
 }
 
+// The job a piece of code belongs to: the store of the job whose code
+// scheduled it (a timer left by an ended job stays that job's), else the
+// running job.
+const als = new AsyncLocalStorage()
+let current = null // the running job: {id, answered, ended, result, envId, partial}
+function jobNow () { return als.getStore() || current }
+
+// cut keeps a log message within the limit the emulator keeps.
+function cut (text) {
+  if (text.length > init.maxLog) return text.slice(0, init.maxLog) + ` … (cut: the line was longer than ${init.maxLog} characters)`
+  return text
+}
+
 // Log lines leave at once, each in one write: a function may loop, run out
 // of memory or be killed at its deadline right after logging, and its log
 // must still hold what it wrote.
-function log (level, text) {
-  // "L <time> <LEVEL> <message as a JSON string>": cheap to read in Go.
-  sendLine(`L ${new Date().toISOString()} ${level} ${stringify(text)}\n`)
+function log (level, text, job = jobNow()) {
+  out(`L ${job ? job.id : 0} ${isoNow()} ${level} ${stringify(cut(text))}`)
+}
+
+// note tells the emulator something about job, which has ended.
+function note (job, text) {
+  out(`N ${job.id} ${stringify(text)}`)
 }
 
 // console.* become job log lines, formatted as util.format formats them.
@@ -53,25 +131,29 @@ for (const [name, level] of Object.entries(levels)) {
   console[name] = (...args) => log(level, format(...args))
 }
 
-// Direct writes to stdout/stderr become log lines too, one per line.
-const partial = { INFO: '', ERROR: '' }
+// Direct writes to stdout/stderr become log lines too, one per line; a
+// line not ended yet waits in its own job's buffer.
+const idlePartial = { INFO: '', ERROR: '' }
 function hookStream (stream, level) {
   stream.write = function (chunk, encoding, cb) {
     if (typeof encoding === 'function') { cb = encoding; encoding = undefined }
-    let s = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(encoding || 'utf8')
+    const job = jobNow()
+    const partial = job ? job.partial : idlePartial
+    let s = typeof chunk === 'string' ? chunk : bufferFrom(chunk).toString(encoding || 'utf8')
     s = partial[level] + s
     const lines = s.split('\n')
     partial[level] = lines.pop()
-    for (const l of lines) log(level, l)
+    for (const l of lines) log(level, l, job)
     if (cb) process.nextTick(cb)
     return true
   }
 }
 hookStream(process.stdout, 'INFO')
 hookStream(process.stderr, 'ERROR')
-function flushPartial () {
+function flushPartial (job) {
+  const partial = job ? job.partial : idlePartial
   for (const level of Object.keys(partial)) {
-    if (partial[level] !== '') { log(level, partial[level]); partial[level] = '' }
+    if (partial[level] !== '') { log(level, partial[level], job); partial[level] = '' }
   }
 }
 
@@ -103,7 +185,8 @@ function request (method, urlPath, body, timeoutMs) {
       'X-Hydrogen-Client-ID': init.clientId,
       [init.callerHeader]: init.callerKey
     }
-    if (current && current.envId) headers['X-Hydrogen-Env-ID'] = current.envId
+    const job = jobNow()
+    if (job && job.envId) headers['X-Hydrogen-Env-ID'] = job.envId
     const req = http.request(init.url + urlPath, { method, headers, agent }, res => {
       const chunks = []
       res.on('data', c => chunks.push(c))
@@ -172,13 +255,13 @@ for (const name of [
 // The data API (TableObject, Query, GeoPoint, ...) lives in baas_data.js, beside this file.
 require(path.join(__dirname, 'baas_data.js'))(BaaS, {
   HError,
-  target: () => init && { url: init.url, clientId: init.clientId, callerHeader: init.callerHeader, callerKey: init.callerKey, envId: current ? current.envId : '' }
+  target: () => init && { url: init.url, clientId: init.clientId, callerHeader: init.callerHeader, callerKey: init.callerKey, envId: (jobNow() || {}).envId || '' }
 })
 global.BaaS = BaaS
 
 // ---- running a job ----
 
-const loaded = new Map() // function name -> {key, main}
+let loaded = null // {key, main}: the one function this worker serves
 
 function shortWhere (file, display, stack) {
   // The "file:line" of the first place the error points into the file.
@@ -197,21 +280,11 @@ class LoadError {
   constructor (info) { this.info = info }
 }
 
-// forget drops the cached modules of a function's file and folder.
-function forget (file, root) {
-  for (const k of Object.keys(require.cache)) {
-    if (k === file || (root !== file && k.startsWith(root + path.sep))) delete require.cache[k]
-  }
-}
-
 function load (job) {
-  const have = loaded.get(job.name)
-  if (have && have.key === job.key) return have.main
-  // A new version: forget this function's modules, the old version's
-  // (registered code gets a new file each time) as well as the new path's.
-  if (have) forget(have.file, have.root)
-  forget(job.file, job.root)
-  loaded.delete(job.name)
+  if (loaded) {
+    if (loaded.key !== job.key) protocolBroken(`a job of ${job.key} came to the worker of ${loaded.key}`)
+    return loaded.main
+  }
   let mod
   try {
     mod = require(job.file)
@@ -225,14 +298,17 @@ function load (job) {
     const message = `${job.display} does not export a main function: set exports.main = function (event, callback) { ... }`
     throw new LoadError({ type: 'TypeError', message, stack: `TypeError: ${message}\n    at ${job.file}:1` })
   }
-  loaded.set(job.name, { key: job.key, file: job.file, root: job.root, main })
+  loaded = { key: job.key, main }
   return main
 }
 
-// ownStack drops the frames of this script and of Node's module loader
-// below the function's own, which say nothing to its author.
+// ownStack keeps the frames of the function's own code: this script's,
+// the data API's (baas_data.js), Node's (node:internal, node:events: the
+// pipe that brought the job) and the module loader's say nothing to its
+// author.
+const dataAPIFile = path.join(__dirname, 'baas_data.js')
 function ownStack (stack) {
-  return stack.split('\n').filter(l => !l.includes(__filename)).join('\n')
+  return stack.split('\n').filter(l => !(l.includes(__filename) || l.includes(dataAPIFile) || /^\s+at .*\bnode:/.test(l))).join('\n')
 }
 
 function toError (e) {
@@ -245,114 +321,169 @@ function toError (e) {
   return { message: inspect(e), type: 'Error' }
 }
 
-function answer (err, data) {
-  const job = current
-  if (!job || job.answered) return
-  job.answered = true
-  if (err !== null && err !== undefined) {
-    job.result = { code: 1, data: null, error: toError(err) }
-    return
+// answerFor is job's callback: the first answer counts; one after the job
+// has ended is dropped and noted in that job's record, never another's.
+function answerFor (job) {
+  return function callback (err, data) {
+    if (job.ended) {
+      note(job, 'the function answered again after its job had ended; the answer was dropped')
+      return
+    }
+    if (job.answered) return
+    job.answered = true
+    if (err !== null && err !== undefined) {
+      job.result = { ok: false, error: toError(err) }
+      return
+    }
+    let encoded
+    try {
+      encoded = stringify(data === undefined ? null : data)
+    } catch (e) {
+      job.result = { ok: false, error: { type: 'TypeError', message: `the function's result cannot be encoded as JSON: ${e.message}`, stack: e.stack } }
+      return
+    }
+    if (encoded === undefined) encoded = 'null'
+    if (encoded.length > init.maxResult && byteLength(encoded) > init.maxResult) {
+      const message = `the function's result is too large: ${byteLength(encoded)} bytes of JSON, over the emulator's limit of ${init.maxResult} bytes`
+      job.result = { ok: false, error: { type: 'RangeError', message, stack: `RangeError: ${message}` } }
+      return
+    }
+    job.result = { ok: true, raw: encoded }
   }
-  let encoded
-  try {
-    encoded = stringify(data === undefined ? null : data)
-  } catch (e) {
-    job.result = { code: 1, data: null, error: { type: 'TypeError', message: `the function's result cannot be encoded as JSON: ${e.message}`, stack: e.stack } }
-    return
-  }
-  job.result = { code: 0, raw: encoded === undefined ? 'null' : encoded }
 }
 
-let lastName = null
+// check parses a function's file as Node loads a module, without running
+// it, for the emulator's syntax check at registration: "" or the error's
+// stack, which starts "<file>:<line>", the code, a caret, "SyntaxError: ...".
+// It runs no code of the function: the worker stays blank.
+function check (msg) {
+  let report = ''
+  try {
+    vm.compileFunction(fs.readFileSync(msg.file, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], { filename: msg.file })
+  } catch (e) {
+    report = String((e && e.stack) || e)
+  }
+  out(`C ${msg.id} ${stringify(report)}`)
+}
 
 function run (job) {
-  if (job.name !== lastName) {
-    // Another function's useVersion does not carry over to this one.
-    version = 'v2'
-    BaaS.VERSION = version
-    lastName = job.name
-  }
-  current = { id: job.id, answered: false, result: null, envId: job.event && job.event.env ? job.event.env.id : '' }
+  if (current) protocolBroken(`job ${job.id} came while job ${current.id} ran`)
+  const j = { id: job.id, answered: false, ended: false, result: null, envId: job.event && job.event.env ? job.event.env.id : '', timeLimitMs: job.event && job.event.timeLimitInMS, partial: { INFO: '', ERROR: '' } }
+  current = j
+  if (init.lazyAck) pendingAck = `${SECRET} A ${j.id}\n`
+  else out(`A ${j.id}`)
   input.unref() // the loop may now drain: see 'beforeExit'
-  let main
-  try {
-    main = load(job)
-  } catch (e) {
-    if (!(e instanceof LoadError)) throw e
-    current.answered = true
-    current.result = { code: 1, data: null, error: e.info }
-    return
-  }
-  try {
-    const ret = main.call(undefined, job.event, answer)
-    if (ret && typeof ret.then === 'function') {
-      ret.then(v => { if (v !== undefined) answer(null, v) }, e => answer(e === undefined || e === null ? new Error(String(e)) : e))
+  als.run(j, () => {
+    let main
+    try {
+      main = load(job)
+    } catch (e) {
+      if (!(e instanceof LoadError)) throw e
+      j.answered = true
+      j.result = { ok: false, error: e.info }
+      return
     }
-  } catch (e) {
-    answer(e)
-  }
+    const callback = answerFor(j)
+    try {
+      const ret = apply(main, undefined, [job.event, callback])
+      if (ret && typeof ret.then === 'function') {
+        ret.then(v => {
+          if (v !== undefined) callback(null, v)
+          else j.resolvedUndefined = true
+        }, e => callback(e === undefined || e === null ? new Error(String(e)) : e))
+      }
+    } catch (e) {
+      callback(e)
+    }
+  })
 }
 
-// rss is process.memoryUsage.rss(), the resident memory, read on every
-// job with one pread of /proc/self/statm kept open rather than an open, a
-// read and a close of /proc/self/stat; elsewhere it is Node's own.
-const statmBuf = Buffer.alloc(256)
+// rss is the resident memory, read on every job with one pread of
+// /proc/self/statm kept open rather than an open, a read and a close of
+// /proc/self/stat; elsewhere it is Node's own.
+const statmBuf = bufferAlloc(256)
 let statm = -1
 let pageSize = 0
 try {
   statm = fs.openSync('/proc/self/statm', 'r')
   // statm counts pages: the page size is the power of two that matches.
-  pageSize = 2 ** Math.round(Math.log2(process.memoryUsage.rss() / statmPages()))
+  pageSize = 2 ** Math.round(Math.log2(memoryUsage.rss() / statmPages()))
   if (!(pageSize >= 1024)) throw new Error('unexpected page size')
 } catch (e) {
-  if (statm >= 0) fs.closeSync(statm)
+  if (statm >= 0) closeSync(statm)
   statm = -1
 }
 function statmPages () {
-  const n = fs.readSync(statm, statmBuf, 0, statmBuf.length, 0)
+  const n = readSync(statm, statmBuf, 0, statmBuf.length, 0)
   return Number(statmBuf.toString('latin1', 0, n).split(' ')[1])
 }
 function rss () {
   if (statm >= 0) {
     try { return statmPages() * pageSize } catch (e) {}
   }
-  return process.memoryUsage().rss // memoryUsage.rss() is Node 14.18+; the platform runs Node 12
+  return apply(memoryUsage, process, []).rss
 }
 
 // The loop drained: the job ends now, with its answer if it gave one.
 process.on('beforeExit', () => {
-  if (!current) return
   const job = current
-  flushPartial()
+  if (!job) return
+  flushPartial(job)
   input.ref()
-  if (!job.answered) return // undefined from an async function: runs to its deadline
+  if (!job.answered) {
+    // undefined from an async function: as on the platform, the job runs
+    // to its deadline.
+    if (job.resolvedUndefined && !job.warned) {
+      job.warned = true
+      log('WARN', `the function's promise resolved undefined and it did not call callback: the platform waits for the job's deadline (${job.timeLimitMs} ms) and so does the emulator; return a value or call callback`, job)
+    }
+    return
+  }
   current = null
+  job.ended = true
   const mem = rss()
   const r = job.result
-  if (r.code === 0) {
-    // "D <id> <mem> 0 <data as JSON>": the data spliced in exactly as
-    // stringified.
-    sendLine(`D ${job.id} ${mem} 0 ${r.raw}\n`)
+  if (r.ok) {
+    out(`D ${job.id} ${mem} ${r.raw}`) // the data spliced in exactly as stringified
   } else {
-    send({ t: 'done', id: job.id, mem, code: r.code, error: r.error }) // a failure is rare: plain JSON
+    out(`F ${job.id} ${mem} ${stringify(r.error)}`)
   }
 })
 
 function fatal (message, e) {
   if (exiting) return
   exiting = true
-  flushPartial()
-  const err = e === undefined ? { type: 'Error', message } : toError(e)
-  send({ t: 'fatal', message: `${message}${err.message ? ': ' + err.message : ''}`, type: err.type, stack: err.stack })
-  process.exit(70)
+  const job = current
+  flushPartial(job)
+  const err = e === undefined ? { type: 'Error', message: '' } : toError(e)
+  out(`X ${job ? job.id : 0} ${stringify({ message: `${message}${err.message ? ': ' + err.message : ''}`, type: err.type, stack: err.stack })}`)
+  apply(exit, process, [70])
 }
-process.on('uncaughtException', e => fatal('uncaught exception', e))
-process.on('unhandledRejection', e => fatal('unhandled promise rejection', e === undefined ? new Error('undefined') : e))
+
+function protocolBroken (why) {
+  fatal(`protocol broken: ${why}`)
+}
+
+// An exception or rejection of code an ended job left behind (a timer)
+// is that job's, noted in its record; it fails no later job. Any other
+// ends the worker and the running job with it, as on the platform.
+function uncaught (what, e) {
+  const owner = als.getStore()
+  if (owner && owner.ended) {
+    const err = toError(e)
+    note(owner, `${what} after the job had ended, dropped: ${err.type}: ${err.message}`)
+    return
+  }
+  fatal(what, e)
+}
+process.on('uncaughtException', e => uncaught('uncaught exception', e))
+process.on('unhandledRejection', e => uncaught('unhandled promise rejection', e === undefined ? new Error('undefined') : e))
 process.on('exit', code => {
   if (exiting) return
   exiting = true
-  flushPartial()
-  send({ t: 'fatal', message: `the function called process.exit(${code})`, type: 'Error' })
+  const job = current
+  flushPartial(job)
+  out(`X ${job ? job.id : 0} ${stringify({ message: `the function called process.exit(${code})`, type: 'Error' })}`)
 })
 
 const input = new net.Socket({ fd: 3, readable: true, writable: false })
@@ -364,13 +495,16 @@ input.on('data', chunk => {
   while ((i = buffered.indexOf('\n')) >= 0) {
     const line = buffered.slice(0, i)
     buffered = buffered.slice(i + 1)
-    const msg = parse(line)
-    if (msg.t === 'init') {
-      init = msg
-      send({ t: 'ready' })
-    } else if (msg.t === 'run') {
-      run(msg)
+    let msg
+    try {
+      msg = parse(line)
+    } catch (e) {
+      protocolBroken('an unreadable job line')
     }
+    if (msg && msg.t === 'run') run(msg)
+    else if (msg && msg.t === 'check' && !current && !loaded) check(msg)
+    else protocolBroken('a line that is not a job')
   }
 })
-input.on('end', () => { exiting = true; process.exit(0) })
+input.on('end', () => { exiting = true; apply(exit, process, [0]) })
+out('R')

@@ -1,13 +1,16 @@
-// Package noderun runs JavaScript cloud functions in a pool of Node.js
-// worker processes, one job per process at a time.
+// Package noderun runs JavaScript cloud functions in Node.js worker
+// processes, each the container of one function, one job at a time.
 //
-// Each worker runs the embedded bootstrap script. Jobs go to it as JSON
-// lines on fd 3 and its answers and log lines come back on fd 4, so that a
-// function is free to write to stdout (which becomes log lines too). A
-// worker answers once the function has answered and Node's event loop has
-// drained, as the platform does. A worker that crashes, exits, runs out of
-// memory or passes its deadline is killed and replaced; the pool never
-// goes down with it.
+// A worker serves one function (one version of its code) for its whole
+// life, as a platform container does: its globals, its module state and
+// its /tmp outlive a job, but never reach another function. Jobs go to it
+// as JSON lines on fd 3; its answers and log lines come back on fd 4, each
+// starting with a secret the function cannot read, so that a function is
+// free to write to stdout (which becomes log lines too) and cannot forge
+// an answer. A worker answers once the function has answered and Node's
+// event loop has drained, as the platform does. A worker that crashes,
+// exits, breaks the protocol, runs out of memory or passes its deadline is
+// killed with everything it started; the pool never goes down with it.
 package noderun
 
 import (
@@ -17,11 +20,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,8 +42,14 @@ type Config struct {
 	Node          string // the node executable
 	MemoryLimitMB int    // --max-old-space-size; 0 leaves Node's default
 	MaxWorkers    int    // at most this many processes (the emulator's max jobs)
-	Warm          int    // idle workers kept started ahead
+	Warm          int    // blank workers kept started ahead, for any function
 	IdleTimeout   time.Duration
+	// MaxResult caps a function's result, in bytes of JSON; 0 means 64 MiB.
+	MaxResult int
+	// Late, when set, hears of what code left behind by a job that has
+	// ended did (a log line, a second answer, a throw), for that job's
+	// record: it never goes to the running job.
+	Late func(jobID int64, l LogLine)
 	// What BaaS.invoke inside a function needs.
 	URL, ClientID, CallerHeader, CallerKey string
 	SyncTimeout                            time.Duration
@@ -72,42 +81,92 @@ type Job struct {
 	Display string          // the file as errors name it, e.g. helloWorld.js
 	Event   json.RawMessage // valid JSON, as json.Marshal gives it
 	Log     func(LogLine)
+	// Timeout is the function's deadline, counted from the moment its
+	// worker has the job; 0 means none.
+	Timeout time.Duration
+	// Wait bounds the wait for a worker; 0 means as long as ctx allows.
+	Wait time.Duration
+	// Started, when set, is called as the worker takes the job.
+	Started func(time.Time)
 }
 
 // Result is how a job ended.
 type Result struct {
 	Code  int
-	Data  json.RawMessage // when Code is 0
+	Data  json.RawMessage // when Code is 0: the function's result, as its JSON
 	Error *ErrorInfo      // when Code is not 0
 	Mem   int64           // the worker's resident memory, bytes
+	// Started is when the worker took the job.
+	Started time.Time
+	// TimedOut says the job passed its Timeout and its worker was killed.
+	TimedOut bool
 }
 
-// Pool is a set of Node workers.
+// NoWorkerError says no worker was free for a job within its wait.
+type NoWorkerError struct {
+	Wait          time.Duration
+	Busy, Max     int
+	LastStartFail error // why the last worker start failed, if one did
+}
+
+func (e *NoWorkerError) Error() string {
+	msg := fmt.Sprintf("no Node worker was free within %d ms: %d busy, at most %d (the emulator's max jobs)",
+		e.Wait.Milliseconds(), e.Busy, e.Max)
+	if e.LastStartFail != nil {
+		msg += "; the last worker start failed: " + e.LastStartFail.Error()
+	}
+	return msg
+}
+
+// ErrClosed is the error of a job the closing pool did not run.
+var ErrClosed = errors.New("the emulator is closing")
+
+// Pool is a set of Node workers, grouped by the function each serves.
 type Pool struct {
 	cfg    Config
-	dir    string // holds the bootstrap script
+	dir    string // holds the bootstrap script; removed on Close
 	script string
+	nextN  atomic.Int64
 
 	mu       sync.Mutex
-	idle     []*worker // most recently used last
-	total    int       // started or starting
-	starting int
-	waiters  []*waiter
 	closed   bool
-	all      map[*worker]struct{}
+	blank    []*worker      // started, no function yet
+	checkers []chan *worker // syntax checks waiting for a blank worker
+	checkN   int64
+	sets     map[string]*fnSet  // by function version (Job.Key)
+	all      map[*worker]string // every worker running, by key ("" blank)
+	total    int                // started or starting
+	starting int
+	startErr error // the last start failure, for waiters
 	done     chan struct{}
 	bg       sync.WaitGroup
-	startErr error // the last start failure, for waiters
-	// lastMove is when a worker last freed up or took an idle one's job:
-	// workers that have done neither for growDelay are stuck. Taking
-	// counts so that the first calls after a quiet spell, served by the
-	// warm workers in a moment, do not look stuck and start more.
-	lastMove time.Time
-	spareCap int // Warm plus one per core
+	jobs     sync.WaitGroup // Runs under way
 }
 
-// New checks that cfg.Node runs and starts the warm workers in the
-// background.
+// fnSet is the workers of one function version.
+type fnSet struct {
+	key, name string
+	idle      []*worker // most recently freed last
+	waiters   []*waiter
+	starting  int
+	busy      int
+	lastMove  time.Time // a worker freed up
+	retired   bool      // a newer version replaced it
+}
+
+// waiter is a job waiting for a worker of its function. The one that
+// frees a worker sends the waiter's job to it at once (sent, sendErr),
+// so that the worker does not idle while the waiter wakes up.
+type waiter struct {
+	ch      chan *worker // gets the worker; closed when none will come
+	c       *call
+	line    []byte
+	sent    bool
+	sendErr error
+}
+
+// New starts the warm workers in the background. cfg.Node must be a
+// checked Node.js (nodebin.Find).
 func New(cfg Config) (*Pool, error) {
 	if cfg.MaxWorkers < 1 {
 		cfg.MaxWorkers = 1
@@ -116,13 +175,19 @@ func New(cfg Config) (*Pool, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Second
 	}
-	dir, err := os.MkdirTemp("", "mincloud-node-")
+	takeOrphans()
+	cleanStale()
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{cfg: cfg, dir: dir, script: filepath.Join(dir, "bootstrap.js"), all: map[*worker]struct{}{}, done: make(chan struct{}),
-		spareCap: cfg.Warm + runtime.NumCPU()}
-	if err := os.WriteFile(p.script, bootstrap, 0o600); err != nil {
+	p := &Pool{cfg: cfg, dir: dir, script: filepath.Join(dir, "bootstrap.js"),
+		sets: map[string]*fnSet{}, all: map[*worker]string{}, done: make(chan struct{})}
+	err = os.WriteFile(p.script, bootstrap, 0o600)
+	if err == nil {
+		err = writeOwner(dir)
+	}
+	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -132,7 +197,7 @@ func New(cfg Config) (*Pool, error) {
 	}
 	p.mu.Lock()
 	for i := 0; i < cfg.Warm; i++ {
-		p.spawnLocked()
+		p.spawnLocked(nil)
 	}
 	p.mu.Unlock()
 	p.bg.Add(1)
@@ -143,25 +208,48 @@ func New(cfg Config) (*Pool, error) {
 // Dir is a folder the pool owns and removes on Close.
 func (p *Pool) Dir() string { return p.dir }
 
-// spawnLocked starts a worker in the background; it goes to a waiter or
-// to the idle list.
-func (p *Pool) spawnLocked() {
+// maxResult is the cap on a result's JSON.
+func (p *Pool) maxResult() int {
+	if p.cfg.MaxResult > 0 {
+		return p.cfg.MaxResult
+	}
+	return 64 << 20
+}
+
+// maxLine caps one line from a worker: a result, or a failure with its
+// stack, and then some.
+func (p *Pool) maxLine() int { return p.maxResult() + 1<<20 }
+
+// maxStarting bounds the workers starting at once: more only slow each
+// other down on a few cores.
+var maxStarting = max(4, 2*runtime.NumCPU())
+
+// spawnLocked starts a worker in the background, for set (nil: blank).
+func (p *Pool) spawnLocked(set *fnSet) {
 	p.total++
 	p.starting++
+	if set != nil {
+		set.starting++
+	}
+	n := p.nextN.Add(1)
 	p.bg.Add(1)
 	go func() {
 		defer p.bg.Done()
-		w, err := p.start()
+		w, err := p.start(n)
 		p.mu.Lock()
 		p.starting--
+		if set != nil {
+			set.starting--
+		}
 		if err != nil {
 			p.total--
 			p.startErr = err
-			// Wake one waiter so that it sees the failure.
-			if len(p.waiters) > 0 {
-				wt := p.waiters[0]
-				p.waiters = p.waiters[1:]
-				close(wt.ch)
+			// Wake the set's waiters so that they see the failure.
+			if set != nil {
+				for _, wt := range set.waiters {
+					close(wt.ch)
+				}
+				set.waiters = nil
 			}
 			p.mu.Unlock()
 			return
@@ -172,223 +260,328 @@ func (p *Pool) spawnLocked() {
 			w.stop()
 			return
 		}
-		p.all[w] = struct{}{}
+		p.startErr = nil
+		if set != nil {
+			w.key = set.key
+		}
+		p.all[w] = w.key
 		p.mu.Unlock()
-		p.put(w)
+		p.put(w, set)
 	}()
 }
 
-// maxStarting bounds the workers starting at once, so that a burst of
-// short calls is served by the workers that free up rather than by a
-// crowd of new processes.
-const maxStarting = 2
-
-// waiter is a job waiting for a worker. The job that frees a worker
-// writes the waiter's run line to it at once and then hands it over, so
-// that the worker does not idle while the waiter wakes up.
-type waiter struct {
-	ch   chan *worker // gets the worker, with sent set; closed when none comes
-	line []byte
-	log  func(LogLine)
-}
-
-// get returns a worker: an idle one, to which the caller sends the job,
-// or, with sent set, one to which line has been sent for it. When none is
-// idle it waits for one to free up, and starts a new one (within
-// MaxWorkers) only when no worker has freed up for growDelay: short jobs
-// then share a few processes, which serve a burst faster than many
-// processes on few cores, while jobs that wait (timers, calls to other
-// functions) still get a process each.
-func (p *Pool) get(ctx context.Context, name string, line []byte, log func(LogLine)) (*worker, error) {
-	for {
-		p.mu.Lock()
-		if p.closed {
-			p.mu.Unlock()
-			return nil, errClosed
-		}
-		if len(p.idle) > 0 {
-			i := p.pickLocked(name)
-			w := p.idle[i]
-			p.idle = append(p.idle[:i], p.idle[i+1:]...)
-			select {
-			case <-w.dead: // it died between jobs
-				p.mu.Unlock()
-				p.discard(w)
-				continue
-			default:
-			}
-			p.lastMove = time.Now()
-			// Keep the warm ones warm, up to spareCap workers in all:
-			// beyond about one per core, more processes only slow short
-			// jobs down, and the pool grows for stuck ones in wait.
-			if len(p.idle)+p.starting < p.cfg.Warm && p.total < min(p.spareCap, p.cfg.MaxWorkers) {
-				p.spawnLocked()
-			}
-			p.mu.Unlock()
-			return w, nil
-		}
-		wt := &waiter{ch: make(chan *worker, 1), line: line, log: log}
-		p.waiters = append(p.waiters, wt)
-		if p.total < p.cfg.Warm || p.total == 0 {
-			p.growLocked()
-		}
-		p.mu.Unlock()
-		w, err, again := p.wait(ctx, wt)
-		if !again {
-			return w, err
-		}
+// setLocked returns the set of a function version, making it; a new
+// version of a function retires the older ones' workers.
+func (p *Pool) setLocked(key, name string) *fnSet {
+	if s, ok := p.sets[key]; ok {
+		return s
 	}
-}
-
-// pickLocked chooses the idle worker for a job of the function name: one
-// that last ran name, else one that has run nothing, else the most
-// recently idle. On the platform each function has a container of its
-// own; this keeps one function's globals away from another's as far as
-// the idle workers allow.
-func (p *Pool) pickLocked(name string) int {
-	fresh := -1
-	for i := len(p.idle) - 1; i >= 0; i-- {
-		switch p.idle[i].last {
-		case name:
-			return i
-		case "":
-			if fresh < 0 {
-				fresh = i
+	s := &fnSet{key: key, name: name}
+	for k, old := range p.sets {
+		if old.name == name {
+			old.retired = true
+			for _, w := range old.idle {
+				p.dropLocked(w)
+			}
+			old.idle = nil
+			if old.busy == 0 && len(old.waiters) == 0 {
+				delete(p.sets, k)
 			}
 		}
 	}
-	if fresh >= 0 {
-		return fresh
-	}
-	return len(p.idle) - 1
+	p.sets[key] = s
+	return s
 }
 
-// growDelay is how long a job waits for a busy worker before a new one
-// is started for it.
+// dropLocked forgets w and stops it in the background.
+func (p *Pool) dropLocked(w *worker) {
+	if _, ok := p.all[w]; !ok {
+		return
+	}
+	delete(p.all, w)
+	p.total--
+	p.bg.Add(1)
+	go func() { defer p.bg.Done(); w.stop() }()
+}
+
+// growDelay is how long the jobs of a function wait for one of its busy
+// workers to free up before another is started for them: short jobs then
+// share a few processes, which serve a burst faster than many processes
+// on few cores, while jobs that wait (timers, calls to other functions)
+// still get a process each.
 const growDelay = 10 * time.Millisecond
 
-// wait waits for a worker, growing the pool while the workers are
-// stuck; again says that a start failed and get should look again.
-func (p *Pool) wait(ctx context.Context, wt *waiter) (*worker, error, bool) {
+// get returns a worker of the job's function: an idle one, a blank one
+// (which becomes the function's), or one started for it.
+func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker, *fnSet, *waiter, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, nil, nil, ErrClosed
+	}
+	set := p.setLocked(job.Key, job.Name)
+	for len(set.idle) > 0 {
+		w := set.idle[len(set.idle)-1]
+		set.idle = set.idle[:len(set.idle)-1]
+		if isClosed(w.exited) { // it died between jobs
+			p.dropLocked(w)
+			continue
+		}
+		set.busy++
+		p.mu.Unlock()
+		return w, set, nil, nil
+	}
+	for len(p.blank) > 0 {
+		w := p.blank[len(p.blank)-1]
+		p.blank = p.blank[:len(p.blank)-1]
+		if isClosed(w.exited) {
+			p.dropLocked(w)
+			continue
+		}
+		w.key = set.key
+		p.all[w] = set.key
+		set.busy++
+		p.refillLocked()
+		p.mu.Unlock()
+		return w, set, nil, nil
+	}
+	wt := &waiter{ch: make(chan *worker, 1), c: c, line: line}
+	set.waiters = append(set.waiters, wt)
+	if set.starting == 0 && set.busy == 0 && p.blankStarting() == 0 {
+		p.growLocked(set) // the function's first worker: nothing to wait for
+	}
+	p.mu.Unlock()
+
 	t := time.NewTimer(growDelay)
 	defer t.Stop()
 	for {
 		select {
 		case w, ok := <-wt.ch:
-			if ok && w != nil {
-				return w, nil, false
+			if ok {
+				return w, set, wt, nil // set.busy counted by the giver
 			}
 			p.mu.Lock()
-			// Woken by a failed start: with no worker running to wait for,
-			// the failure is the answer (a retry would fail alike).
-			err, closed, none := p.startErr, p.closed, p.total-p.starting == 0
+			err, closed := p.startErr, p.closed
 			p.mu.Unlock()
 			if closed {
-				return nil, errClosed, false
+				return nil, nil, nil, ErrClosed
 			}
-			if err != nil && none {
-				return nil, err, false
+			if err == nil {
+				err = errors.New("no Node worker could be started")
 			}
-			return nil, nil, true
+			return nil, nil, nil, err
 		case <-t.C:
 			p.mu.Lock()
-			// Grow only when the workers are stuck: none freed up lately.
-			if since := time.Since(p.lastMove); since >= growDelay {
-				p.growLocked()
+			// Blank workers on their way count as coming: on a few cores,
+			// more starts at once only slow each other down.
+			if since := time.Since(set.lastMove); since >= growDelay && set.starting+p.blankStarting() < len(set.waiters) {
+				p.growLocked(set)
 				t.Reset(growDelay)
 			} else {
-				t.Reset(growDelay - since)
+				t.Reset(max(growDelay-since, time.Millisecond))
 			}
 			p.mu.Unlock()
 		case <-ctx.Done():
 			p.mu.Lock()
 			queued := false
-			for i, c := range p.waiters {
-				if c == wt {
-					p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+			for i, q := range set.waiters {
+				if q == wt {
+					set.waiters = append(set.waiters[:i], set.waiters[i+1:]...)
 					queued = true
 					break
 				}
 			}
 			p.mu.Unlock()
 			if !queued {
-				// Taken off the queue meanwhile: a worker is on its way,
-				// or the channel closes. One running this job goes as
-				// at a deadline.
-				if w, ok := <-wt.ch; ok && w != nil {
-					if w.sent {
-						p.discard(w)
-					} else {
-						p.put(w)
-					}
+				// Taken off the queue meanwhile: a worker is on its way (or
+				// the channel closes). Back it goes, or, when it has the job
+				// already, it goes as at a deadline.
+				w, ok := <-wt.ch
+				switch {
+				case ok && wt.sent:
+					c.stop()
+					p.discard(w, set)
+				case ok:
+					p.release(w, set)
 				}
 			}
-			return nil, ctx.Err(), false
+			return nil, nil, nil, ctx.Err()
 		}
 	}
 }
 
-// growLocked starts a worker if the limits allow.
-func (p *Pool) growLocked() {
-	if !p.closed && p.total < p.cfg.MaxWorkers && p.starting < maxStarting {
-		p.spawnLocked()
+// growLocked starts a worker for set if the limits allow, making room by
+// stopping an idle worker of another function (or a blank one) when every
+// process the pool may run is started.
+func (p *Pool) growLocked(set *fnSet) {
+	if p.closed || p.starting >= maxStarting {
+		return
+	}
+	if p.total >= p.cfg.MaxWorkers && !p.evictLocked(set) {
+		return
+	}
+	p.spawnLocked(set)
+}
+
+// evictLocked stops the longest-idle worker not of set; false if none is
+// idle.
+func (p *Pool) evictLocked(set *fnSet) bool {
+	if n := len(p.blank); n > 0 {
+		w := p.blank[0]
+		p.blank = p.blank[1:]
+		p.dropLocked(w)
+		return true
+	}
+	var from *fnSet
+	for _, s := range p.sets {
+		if s != set && len(s.idle) > 0 && (from == nil || s.idle[0].idleAt.Before(from.idle[0].idleAt)) {
+			from = s
+		}
+	}
+	if from == nil {
+		return false
+	}
+	w := from.idle[0]
+	from.idle = from.idle[1:]
+	p.dropLocked(w)
+	return true
+}
+
+// refillLocked starts blank workers up to the warm count.
+func (p *Pool) refillLocked() {
+	for len(p.blank)+p.blankStarting() < p.cfg.Warm && p.total < p.cfg.MaxWorkers && p.starting < maxStarting {
+		p.spawnLocked(nil)
 	}
 }
 
-var errClosed = errors.New("the emulator is closing")
+// blankStarting counts blank workers starting.
+func (p *Pool) blankStarting() int {
+	n := p.starting
+	for _, s := range p.sets {
+		n -= s.starting
+	}
+	return n
+}
 
-// put hands a healthy worker to the first waiter, its job sent, or makes
-// it idle.
-func (p *Pool) put(w *worker) {
-	w.setLog(nil)
+// put hands a healthy worker to the first waiter of its function, or
+// makes it idle. set is nil for a blank worker.
+func (p *Pool) put(w *worker, set *fnSet) {
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		go w.stop()
-		return
-	}
-	now := time.Now()
-	p.lastMove = now
-	if len(p.waiters) == 0 {
-		w.idleAt = now
-		p.idle = append(p.idle, w)
-		p.mu.Unlock()
-		return
-	}
-	wt := p.waiters[0]
-	p.waiters = p.waiters[1:]
+	wt := p.putLocked(w, set)
 	p.mu.Unlock()
-	// A long line the waiter sends itself, not to hold this job's answer.
+	if wt == nil {
+		return
+	}
+	// A long line the waiter sends itself, not to hold this job's end.
 	if len(wt.line) <= maxKeptBuf {
-		w.setLog(wt.log)
-		_, w.sendErr = w.in.Write(wt.line)
-		w.sent = true
+		wt.sendErr = w.deliver(wt.c, wt.line)
+		wt.sent = true
 	}
 	wt.ch <- w
 }
 
-// discard forgets a worker that is dead or being killed, and starts a
-// replacement if the warm ones are short or someone waits.
-func (p *Pool) discard(w *worker) {
-	w.kill()
-	go func() { <-w.dead; w.release() }()
+// putLocked does put's bookkeeping; it returns the waiter w goes to.
+func (p *Pool) putLocked(w *worker, set *fnSet) *waiter {
+	if _, ok := p.all[w]; !ok || p.closed {
+		go w.stop()
+		return nil
+	}
+	now := time.Now()
+	w.idleAt = now
+	if set == nil {
+		// A blank worker: to a syntax check, to whoever waits for a first
+		// worker, else kept.
+		if len(p.checkers) > 0 {
+			p.checkers[0] <- w
+			p.checkers = p.checkers[1:]
+			return nil
+		}
+		for _, s := range p.sets {
+			if len(s.waiters) > 0 {
+				w.key = s.key
+				p.all[w] = s.key
+				return p.giveLocked(s)
+			}
+		}
+		p.blank = append(p.blank, w)
+		return nil
+	}
+	set.lastMove = now
+	if set.retired {
+		p.dropLocked(w)
+		p.forgetLocked(set)
+		return nil
+	}
+	if len(set.waiters) > 0 {
+		return p.giveLocked(set)
+	}
+	set.idle = append(set.idle, w)
+	// Another function's jobs wait while every process is started: this
+	// one makes room for them.
+	if p.total >= p.cfg.MaxWorkers {
+		for _, s := range p.sets {
+			if s != set && len(s.waiters) > s.starting {
+				p.growLocked(s)
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// giveLocked takes set's first waiter, to be given a worker.
+func (p *Pool) giveLocked(set *fnSet) *waiter {
+	wt := set.waiters[0]
+	set.waiters = set.waiters[1:]
+	set.busy++
+	return wt
+}
+
+// release returns a worker that was given a job but never sent it.
+func (p *Pool) release(w *worker, set *fnSet) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.all[w]; !ok {
-		return
-	}
-	delete(p.all, w)
-	p.total--
-	if p.closed {
-		return
-	}
-	if len(p.idle)+p.starting < p.cfg.Warm {
-		p.growLocked()
+	set.busy--
+	p.mu.Unlock()
+	p.put(w, set)
+}
+
+// forgetLocked drops a retired set once nothing uses it.
+func (p *Pool) forgetLocked(set *fnSet) {
+	if set.retired && set.busy == 0 && len(set.waiters) == 0 && p.sets[set.key] == set {
+		delete(p.sets, set.key)
 	}
 }
 
-// reap stops workers idle for longer than the idle timeout, beyond the
-// warm ones, so that a burst does not leave processes behind for good.
+// discard kills a worker that is dead, damaged or past a deadline; a
+// replacement comes when a job needs one.
+func (p *Pool) discard(w *worker, set *fnSet) {
+	w.kill()
+	p.mu.Lock()
+	if set != nil {
+		set.busy--
+		p.forgetLocked(set)
+	}
+	_, ok := p.all[w]
+	if ok {
+		delete(p.all, w)
+		p.total--
+	}
+	// Jobs of the set may wait on this one's freeing up.
+	if set != nil && len(set.waiters) > set.starting && !p.closed {
+		p.growLocked(set)
+	}
+	p.mu.Unlock()
+	p.bg.Add(1)
+	go func() {
+		defer p.bg.Done()
+		<-w.done
+		p.endDescendants(p.mark(w.n))
+	}()
+}
+
+// reap stops workers idle for longer than the idle timeout: a function
+// keeps as many warm workers as its recent concurrency asked for, and a
+// burst leaves no processes behind for good.
 func (p *Pool) reap() {
 	defer p.bg.Done()
 	tick := time.NewTicker(max(p.cfg.IdleTimeout/4, 10*time.Millisecond))
@@ -399,21 +592,108 @@ func (p *Pool) reap() {
 			return
 		case <-tick.C:
 		}
-		var stale []*worker
 		p.mu.Lock()
-		// idle is oldest first: the front ones have waited longest.
-		for len(p.idle) > p.cfg.Warm && time.Since(p.idle[0].idleAt) > p.cfg.IdleTimeout {
-			w := p.idle[0]
-			p.idle = p.idle[1:]
-			delete(p.all, w)
-			p.total--
-			stale = append(stale, w)
+		for k, s := range p.sets {
+			// idle is oldest first: the front ones have waited longest.
+			for len(s.idle) > 0 && time.Since(s.idle[0].idleAt) > p.cfg.IdleTimeout {
+				p.dropLocked(s.idle[0])
+				s.idle = s.idle[1:]
+			}
+			if len(s.idle) == 0 && s.busy == 0 && s.starting == 0 && len(s.waiters) == 0 {
+				delete(p.sets, k)
+			}
 		}
+		p.refillLocked()
 		p.mu.Unlock()
-		for _, w := range stale {
-			w.stop()
+		reapOrphans()
+	}
+}
+
+// Check parses file as Node loads a module, without running it, on a
+// blank worker (which stays blank), so that a file that does not parse is
+// refused where it is registered at no cost of a Node start. It returns
+// "" or Node's report: "<file>:<line>", the code, a caret, "SyntaxError:
+// ...". An error says no worker could check.
+func (p *Pool) Check(ctx context.Context, file string) (string, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return "", ErrClosed
+	}
+	var w *worker
+	for w == nil && len(p.blank) > 0 {
+		w = p.blank[len(p.blank)-1]
+		p.blank = p.blank[:len(p.blank)-1]
+		if isClosed(w.exited) {
+			p.dropLocked(w)
+			w = nil
 		}
 	}
+	var wait chan *worker
+	if w == nil {
+		wait = make(chan *worker, 1)
+		p.checkers = append(p.checkers, wait)
+		if p.blankStarting() == 0 {
+			p.growLocked(nil)
+		}
+	}
+	p.checkN++
+	id := p.checkN
+	p.mu.Unlock()
+	if w == nil {
+		select {
+		case w = <-wait:
+		case <-ctx.Done():
+			p.mu.Lock()
+			for i, c := range p.checkers {
+				if c == wait {
+					p.checkers = append(p.checkers[:i], p.checkers[i+1:]...)
+					break
+				}
+			}
+			p.mu.Unlock()
+			select {
+			case w = <-wait: // handed over meanwhile
+				p.put(w, nil)
+			default:
+			}
+			return "", ctx.Err()
+		}
+	}
+	ch := make(chan string, 1)
+	w.mu.Lock()
+	w.checking, w.checkID = ch, id
+	w.mu.Unlock()
+	line, _ := json.Marshal(map[string]any{"t": "check", "id": id, "file": file})
+	w.in.SetWriteDeadline(time.Now().Add(ackTimeout))
+	if _, err := w.in.Write(append(line, '\n')); err != nil {
+		p.discardBlank(w)
+		return "", err
+	}
+	t := time.NewTimer(ackTimeout)
+	defer t.Stop()
+	select {
+	case report := <-ch:
+		p.put(w, nil)
+		return report, nil
+	case <-w.exited:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	p.discardBlank(w)
+	return "", errors.New("the worker did not answer the syntax check")
+}
+
+// discardBlank kills a blank worker that failed a check.
+func (p *Pool) discardBlank(w *worker) {
+	w.kill()
+	p.mu.Lock()
+	if _, ok := p.all[w]; ok {
+		delete(p.all, w)
+		p.total--
+	}
+	p.refillLocked()
+	p.mu.Unlock()
 }
 
 // Workers returns how many Node processes are running or starting.
@@ -423,61 +703,140 @@ func (p *Pool) Workers() int {
 	return p.total
 }
 
-// Run runs job on a worker and returns how it ended. When ctx ends first
-// the worker is killed and replaced, and Run returns ctx's error.
+// ackTimeout is how long a worker may take to acknowledge a job it was
+// sent: an idle worker does at once, so one that does not was damaged by
+// its last job (stopped, spinning, its pipe closed) and the job goes to
+// another.
+const ackTimeout = 3 * time.Second
+
+// deliveries bounds the workers a job is offered to.
+const deliveries = 3
+
+// Run runs job on a worker of its function and returns how it ended. It
+// waits for a worker up to job.Wait (a *NoWorkerError then); the
+// function's deadline starts when its worker takes the job. When ctx ends
+// first the worker is killed and Run returns ctx's error.
 func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrClosed
+	}
+	p.jobs.Add(1)
+	p.mu.Unlock()
+	defer p.jobs.Done()
+	waitCtx := ctx
+	if job.Wait > 0 {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithTimeout(ctx, job.Wait)
+		defer cancel()
+	}
 	buf := lineBufs.Get().(*[]byte)
 	line := runLine((*buf)[:0], &job)
-	w, err := p.get(ctx, job.Name, line, job.Log)
-	if err == nil && !w.sent {
-		w.setLog(job.Log)
-		_, w.sendErr = w.in.Write(line)
+	defer func() {
+		if cap(line) <= maxKeptBuf { // a huge event's buffer is not kept
+			*buf = line[:0]
+			lineBufs.Put(buf)
+		}
+	}()
+	var lastErr error
+	for range deliveries {
+		c := newCall(&job)
+		w, set, wt, err := p.get(waitCtx, &job, c, line)
+		if err != nil {
+			if ctx.Err() == nil && waitCtx.Err() != nil {
+				p.mu.Lock()
+				busy, last := len(p.all)-len(p.blank), p.startErr
+				p.mu.Unlock()
+				return nil, &NoWorkerError{Wait: job.Wait, Busy: busy, Max: p.cfg.MaxWorkers, LastStartFail: last}
+			}
+			return nil, err
+		}
+		sent, sendErr := false, error(nil)
+		if wt != nil {
+			sent, sendErr = wt.sent, wt.sendErr
+		}
+		res, err, delivered := p.runOn(ctx, w, set, c, &job, line, sent, sendErr)
+		if delivered {
+			return res, err
+		}
+		lastErr = err
 	}
-	if cap(line) <= maxKeptBuf {
-		*buf = line[:0]
-		lineBufs.Put(buf)
+	return nil, fmt.Errorf("no Node worker took the job: %d workers in a row did not acknowledge it (%v)", deliveries, lastErr)
+}
+
+// runOn runs job on w; delivered is false when w never took the job (it
+// is then discarded, and the job may go to another). The worker's reader
+// arms the deadline as the acknowledgement comes, so that this goroutine
+// wakes once, for the end.
+func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, c *call, job *Job, line []byte, sent bool, sendErr error) (res *Result, err error, delivered bool) {
+	defer func() {
+		c.stop()
+		w.mu.Lock()
+		if w.job == c { // once freed, w may have the next job already
+			w.job = nil
+		}
+		w.mu.Unlock()
+	}()
+	if !sent {
+		sendErr = w.deliver(c, line)
 	}
-	if err != nil {
-		return nil, err
-	}
-	sendErr := w.sendErr
-	w.sent, w.sendErr = false, nil
-	w.last = job.Name // the worker is this job's alone until put back
 	if sendErr != nil {
-		p.discard(w)
-		return p.crashed(w), nil
+		p.discard(w, set)
+		return nil, fmt.Errorf("the worker did not take the job: %w", sendErr), false
 	}
-	// At the deadline the worker is killed, which ends the read below.
-	stop := context.AfterFunc(ctx, w.kill)
-	m, err := w.next()
-	if !stop() {
-		w.setLog(nil)
-		p.discard(w)
-		return nil, ctx.Err()
-	}
-	if err != nil {
-		p.discard(w)
-		return p.crashed(w), nil
-	}
-	if m.T != "done" || m.ID != job.ID {
-		p.discard(w)
-		return nil, fmt.Errorf("the Node worker answered out of step (%q for job %d)", m.T, m.ID)
-	}
-	p.put(w)
-	res := &Result{Code: m.Code, Mem: m.Mem}
-	if m.Code == 0 {
-		res.Data = m.Data
-	} else {
-		res.Error = m.Error
-		if res.Error == nil {
-			res.Error = &ErrorInfo{Type: "Error", Message: "the function failed"}
+	for {
+		select {
+		case a := <-c.answer:
+			w.flushRaw(c)
+			p.release(w, set)
+			return c.result(a), nil, true
+		case <-w.exited:
+			<-w.done
+			if !isClosed(c.acked) && !w.jobTaken() {
+				p.discard(w, set)
+				return nil, errors.New("the worker ended before it took the job: " + w.why()), false
+			}
+			p.discard(w, set)
+			select { // an answer that came just before the end still counts
+			case a := <-c.answer:
+				return c.result(a), nil, true
+			default:
+			}
+			res := p.crashed(w)
+			res.Started = c.startedAt()
+			return res, nil, true
+		case <-c.noAck:
+			if isClosed(c.acked) {
+				continue // it came as the timer fired
+			}
+			if w.jobTaken() {
+				c.ack() // running, and quiet so far
+				continue
+			}
+			p.discard(w, set)
+			return nil, errors.New("the worker did not acknowledge the job"), false
+		case <-c.expired:
+			if !isClosed(c.acked) && !w.jobTaken() {
+				p.discard(w, set)
+				return nil, errors.New("the worker did not acknowledge the job"), false
+			}
+			mem := residentMemory(w.cmd)
+			p.discard(w, set)
+			return &Result{Code: 1, TimedOut: true, Started: c.startedAt(), Mem: mem,
+				Error: &ErrorInfo{Type: "TimeoutError", Message: fmt.Sprintf("function timed out after %d ms", job.Timeout.Milliseconds())}}, nil, true
+		case <-ctx.Done():
+			p.discard(w, set)
+			return nil, ctx.Err(), isClosed(c.acked)
 		}
 	}
-	return res, nil
 }
 
 // lineBufs holds buffers for run lines.
 var lineBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxKeptBuf bounds a run line buffer kept for reuse.
+const maxKeptBuf = 64 << 10
 
 // runLine appends the line that sends job to a worker,
 // {"t":"run","id":..,"name":..,"key":..,"file":..,"root":..,"display":..,"event":..},
@@ -514,24 +873,31 @@ func appendString(b []byte, s string) []byte {
 func (p *Pool) crashed(w *worker) *Result {
 	why := w.why()
 	w.mu.Lock()
-	oom := w.oom
-	var stack string
-	if w.fatal != nil {
+	defer w.mu.Unlock()
+	typ, stack := "Error", ""
+	if w.broken == "" && w.fatal != nil {
 		stack = w.fatal.Stack
+		if w.fatal.Type != "" {
+			typ = w.fatal.Type
+		}
 	}
-	typ := "Error"
-	if w.fatal != nil && w.fatal.Type != "" {
-		typ = w.fatal.Type
-	}
-	w.mu.Unlock()
-	if oom {
+	var mem int64
+	if w.oom && w.broken == "" {
+		mem = w.oomMem
+		if mem == 0 {
+			mem = int64(p.cfg.MemoryLimitMB) << 20
+		}
 		why = fmt.Sprintf("out of memory: the function used more than %d MB", p.cfg.MemoryLimitMB)
+		if p.cfg.MemoryLimitMB == 0 {
+			why = "out of memory: the function used more than Node's default heap"
+		}
 		typ = "RangeError"
 	}
-	return &Result{Code: 1, Error: &ErrorInfo{Type: typ, Message: why, Stack: stack}}
+	return &Result{Code: 1, Mem: mem, Error: &ErrorInfo{Type: typ, Message: why, Stack: stack}}
 }
 
-// Close stops every worker and waits until they are gone.
+// Close stops every worker and what it started, and waits until they
+// are gone. Jobs still running end as their workers do.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	if p.closed {
@@ -544,12 +910,15 @@ func (p *Pool) Close() {
 	for w := range p.all {
 		ws = append(ws, w)
 	}
-	p.all = map[*worker]struct{}{}
-	p.idle = nil
-	for _, wt := range p.waiters {
-		close(wt.ch)
+	p.all = map[*worker]string{}
+	p.blank = nil
+	for _, s := range p.sets {
+		for _, wt := range s.waiters {
+			close(wt.ch)
+		}
+		s.waiters, s.idle = nil, nil
 	}
-	p.waiters = nil
+	p.checkers = nil // their waits end with their contexts
 	p.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, w := range ws {
@@ -557,30 +926,12 @@ func (p *Pool) Close() {
 		go func() {
 			defer wg.Done()
 			w.kill()
-			<-w.dead
-			w.release()
+			<-w.done
 		}()
 	}
 	wg.Wait()
+	p.jobs.Wait()
 	p.bg.Wait() // workers still starting see closed and stop themselves
+	p.endDescendants(p.dir + "#")
 	os.RemoveAll(p.dir)
-}
-
-// LookNode finds the node executable: path if set, else $MINCLOUD_NODE,
-// else node on PATH.
-func LookNode(path string) (string, error) {
-	src := "the option"
-	if path == "" {
-		path, src = os.Getenv("MINCLOUD_NODE"), "MINCLOUD_NODE"
-	}
-	if path == "" {
-		path, src = "node", "PATH"
-	}
-	found, err := exec.LookPath(path)
-	if err != nil {
-		return "", fmt.Errorf("JavaScript functions need Node.js, and %q (from %s) was not found: "+
-			"install Node.js (https://nodejs.org) and put node on PATH, or give its path with "+
-			"MINCLOUD_NODE or emulator.WithNode; Go functions work without it", path, src)
-	}
-	return found, nil
 }
