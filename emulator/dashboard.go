@@ -55,6 +55,7 @@ func (s *Server) dashboardRoutes(mux *http.ServeMux) {
 	handle("GET /_/api/jobs", s.dashJobs)
 	handle("GET /_/api/jobs/{id}", s.dashJob)
 	handle("GET /_/api/events", s.dashEvents)
+	handle("GET /_/api/envs", s.dashEnvs)
 	handle("GET /_/api/tables", s.dashTables)
 	handle("GET /_/api/tables/{table}", s.dashRecords)
 	handle("GET /_/api/tables/{table}/{id}", s.dashRecord)

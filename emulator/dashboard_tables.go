@@ -14,7 +14,10 @@ import (
 // counts, a page of a table's records newest first (filtered by a where
 // in the platform's JSON), and one record. They go through the same
 // datastore calls as the data API, so a where means here what it means to
-// a function, and a bad one gets the data API's 400 and message.
+// a function, and a bad one gets the data API's 400 and message. They
+// read as the super-admin (no row ACL applies), as a function does; with
+// ?env=ID they read that environment's tables (X-Hydrogen-Env-ID), once a
+// call has opened it.
 
 const (
 	dashDefaultRecords = 20
@@ -31,13 +34,39 @@ type dashTable struct {
 	Declared bool `json:"declared"`
 }
 
-// dashTables serves GET /_/api/tables: every table by name, with how many
-// records it holds.
+// dashEnvs serves GET /_/api/envs: the environments whose tables the
+// emulator has opened, sorted.
+func (s *Server) dashEnvs(w http.ResponseWriter, r *http.Request) {
+	writeObject(w, http.StatusOK, s.data.envs.ids())
+}
+
+// dashStore is the database ?env= names: the default one without it.
+// An environment no call has named is 404, not opened: reading it here
+// would make a database for nothing.
+func (s *Server) dashStore(w http.ResponseWriter, r *http.Request) (*datastore.Store, bool) {
+	env := r.URL.Query().Get("env")
+	if env == "" {
+		return s.data.store, true
+	}
+	st, ok := s.data.envs.opened(env)
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Environment %q has no tables: no call has named it in X-Hydrogen-Env-ID since the emulator started.", env))
+		return nil, false
+	}
+	return st, true
+}
+
+// dashTables serves GET /_/api/tables?env=ID: every table by name, with
+// how many records it holds.
 func (s *Server) dashTables(w http.ResponseWriter, r *http.Request) {
-	tables := s.data.store.Tables()
+	store, ok := s.dashStore(w, r)
+	if !ok {
+		return
+	}
+	tables := store.Tables()
 	out := make([]dashTable, 0, len(tables))
 	for _, t := range tables {
-		n, err := s.data.store.Count(r.Context(), t.Name, nil)
+		n, err := store.Count(r.Context(), t.Name, nil)
 		if datastore.StatusOf(err) == http.StatusNotFound {
 			continue // deleted since it was listed
 		}
@@ -61,7 +90,7 @@ type dashRecordsHead struct {
 	Total  int    `json:"total"` // records the where matches, all pages
 }
 
-// dashRecords serves GET /_/api/tables/{table}?where=JSON&limit=N&offset=N:
+// dashRecords serves GET /_/api/tables/{table}?where=JSON&limit=N&offset=N&env=ID:
 // a page of the records the where matches (all without one), newest
 // first, and how many match in all.
 func (s *Server) dashRecords(w http.ResponseWriter, r *http.Request) {
@@ -79,21 +108,21 @@ func (s *Server) dashRecords(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
 		return
 	}
-	t, ok := s.dashTable(w, r)
+	store, t, ok := s.dashTable(w, r)
 	if !ok {
 		return
 	}
 	where := q.Get("where")
 	// The order is the data API's default: -created_at, then the later
 	// write first among records of the same second.
-	t, raws, total, err := s.data.store.FindRaw(r.Context(), t.Name, datastore.Query{
+	t, raws, total, err := store.FindRaw(r.Context(), t.Name, datastore.Query{
 		Where: []byte(where), Limit: limit, Offset: offset, WithCount: true,
 	})
 	if err != nil {
 		writeDataError(w, err)
 		return
 	}
-	objects, err := s.data.store.PresentJSON(r.Context(), t, raws, datastore.View{})
+	objects, err := store.PresentJSON(r.Context(), t, raws, datastore.View{})
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -117,19 +146,19 @@ func (s *Server) dashRecords(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, b.Bytes())
 }
 
-// dashRecord serves GET /_/api/tables/{table}/{id}: one record, indented
-// for reading, its numbers as stored.
+// dashRecord serves GET /_/api/tables/{table}/{id}?env=ID: one record,
+// indented for reading, its numbers as stored.
 func (s *Server) dashRecord(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.dashTable(w, r)
+	store, t, ok := s.dashTable(w, r)
 	if !ok {
 		return
 	}
-	t, doc, err := s.data.store.Get(r.Context(), t.Name, r.PathValue("id"))
+	t, doc, err := store.Get(r.Context(), t.Name, r.PathValue("id"))
 	if err != nil {
 		writeDataError(w, err)
 		return
 	}
-	docs, err := s.data.store.Present(r.Context(), t, []datastore.Doc{doc}, datastore.View{})
+	docs, err := store.Present(r.Context(), t, []datastore.Doc{doc}, datastore.View{})
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -147,14 +176,18 @@ func (s *Server) dashRecord(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out.Bytes())
 }
 
-// dashTable finds the table the path names (by name or id). Unlike the
-// data API, which reads a table never written as empty, the dashboard
-// says it does not exist: it browses the tables it listed.
-func (s *Server) dashTable(w http.ResponseWriter, r *http.Request) (*datastore.Table, bool) {
-	t, ok := s.data.store.Lookup(r.PathValue("table"))
+// dashTable finds the database and the table the path names (by name or
+// id). Unlike the data API, which reads a table never written as empty,
+// the dashboard says it does not exist: it browses the tables it listed.
+func (s *Server) dashTable(w http.ResponseWriter, r *http.Request) (*datastore.Store, *datastore.Table, bool) {
+	store, ok := s.dashStore(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	t, ok := store.Lookup(r.PathValue("table"))
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Table %q does not exist.", r.PathValue("table")))
-		return nil, false
+		return nil, nil, false
 	}
-	return t, true
+	return store, t, true
 }

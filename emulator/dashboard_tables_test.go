@@ -212,7 +212,7 @@ func TestDashboardTablesAreForThisMachineOnly(t *testing.T) {
 	srv, _ := setup(t)
 	recs := seedProducts(t, srv, 1)
 	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
-	for _, path := range []string{"/_/api/tables", "/_/api/tables/product", "/_/api/tables/product/" + fmt.Sprint(recs[0]["id"])} {
+	for _, path := range []string{"/_/api/envs", "/_/api/tables", "/_/api/tables/product", "/_/api/tables/product/" + fmt.Sprint(recs[0]["id"])} {
 		resp, body := get(t, srv.URL+path, map[string]string{"Host": "evil.example" + port})
 		assert.Equal(t, http.StatusForbidden, resp.StatusCode, path)
 		assert.Contains(t, body, "served to this machine only", path)
@@ -221,4 +221,39 @@ func TestDashboardTablesAreForThisMachineOnly(t *testing.T) {
 		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
 		assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"), path)
 	}
+}
+
+// The dashboard reads as the super-admin, as functions do: a row no Web
+// API caller may read is shown. ?env=ID reads an environment's tables
+// once a call has named it; one never named is 404, and not made.
+func TestDashboardTablesAsAdminAndPerEnvironment(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t)
+	_, err := srv.Table("secret").Insert(map[string]any{"name": "hidden", "read_perm": []string{"user:7"}})
+	require.NoError(t, err)
+	code, body := webAs(t, srv, "", "", "GET", "/hserve/v2.4/table/secret/record/", "")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"objects":[]`, "an anonymous Web API caller sees nothing")
+	assert.Equal(t, []string{"hidden"}, browse(t, srv, "secret", nil).names())
+
+	_, body = get(t, srv.URL+"/_/api/envs", nil)
+	assert.JSONEq(t, `[]`, body)
+	code, body = webAs(t, srv, "", "staging", "POST", "/hserve/v2.4/table/product/record/", `{"name":"in-staging"}`)
+	require.Equal(t, http.StatusCreated, code, body)
+	_, body = get(t, srv.URL+"/_/api/envs", nil)
+	assert.JSONEq(t, `["staging"]`, body)
+
+	_, body = get(t, srv.URL+"/_/api/tables?env=staging", nil)
+	assert.Contains(t, body, `"name":"product","count":1`)
+	_, body = get(t, srv.URL+"/_/api/tables", nil)
+	assert.NotContains(t, body, `"product"`, "the default tables are another database")
+	assert.Equal(t, []string{"in-staging"}, browse(t, srv, "product", url.Values{"env": {"staging"}}).names())
+	resp, _ := get(t, srv.URL+"/_/api/tables/product", nil)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	resp, body = get(t, srv.URL+"/_/api/tables?env=never", nil)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Contains(t, body, `Environment \"never\" has no tables`)
+	_, body = get(t, srv.URL+"/_/api/envs", nil)
+	assert.JSONEq(t, `["staging"]`, body, "reading did not make it")
 }
