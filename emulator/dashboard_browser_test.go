@@ -6,6 +6,7 @@ package emulator_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -231,6 +232,18 @@ func TestDashboardTablesInABrowser(t *testing.T) {
 	waitFor(t, ctx, "the new record", recordNames+` === "p25,p24,p23,p22,p21,p20"`)
 	waitFor(t, ctx, "the new count", `document.querySelector('#table-list li[data-name="product"]').textContent.includes("26 records")`)
 	assert.True(t, evalBool(t, ctx, `document.getElementById("records-error").hidden`), "a good query clears the error")
+
+	// An environment's tables, once a call has named it: picked from a
+	// list that shows only then.
+	assert.True(t, evalBool(t, ctx, `document.getElementById("env-label").hidden`), "no environment yet")
+	code, body := webAs(t, srv, "", "staging", "POST", "/hserve/v2.4/table/product/record/", `{"name":"in-staging","price":1}`)
+	require.Equal(t, http.StatusCreated, code, body)
+	do(t, ctx, chromedp.Click(chromedp.ID("tables-refresh")))
+	waitFor(t, ctx, "the environment list", `!document.getElementById("env-label").hidden`)
+	require.True(t, evalBool(t, ctx, `(s => { s.value = "staging"; s.dispatchEvent(new Event("change")); return true })(document.getElementById("env"))`))
+	waitFor(t, ctx, "the environment's tables", `[...document.querySelectorAll("#table-list li")].map(li => li.textContent).join() === "product1 record"`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#table-list li[data-name="product"]`)))
+	waitFor(t, ctx, "the environment's record", recordNames+` === "in-staging"`)
 }
 
 func evalBool(t *testing.T, ctx context.Context, expr string) bool {

@@ -9,7 +9,8 @@
 //
 // The Tables tab (dashboard_tables.go): api/tables (names and counts),
 // api/tables/NAME?where=JSON&limit=N&offset=N (a page, newest first),
-// api/tables/NAME/ID (one record, indented, numbers exact).
+// api/tables/NAME/ID (one record, indented, numbers exact), each with
+// &env=ID for an environment's tables; api/envs (the environments).
 "use strict";
 
 const maxJobs = 200; // rows kept on the page; older ones drop off
@@ -236,9 +237,43 @@ const pageSize = 20;
 const systemKeys = new Set(["id", "_id", "created_at", "updated_at", "created_by", "read_perm", "write_perm"]);
 const maxColumns = 8; // fields shown as columns; the record view shows all
 const browsing = { table: "", where: "", offset: 0, total: 0 }; // the page shown
+let env = ""; // the environment browsed; "" for the tables of calls that name none
+
+// withEnv adds the environment browsed to an endpoint's query.
+function withEnv(q) {
+  if (env) q.set("env", env);
+  const s = q.toString();
+  return s ? "?" + s : "";
+}
+
+async function loadEnvs() {
+  const envs = await api("api/envs");
+  if (!envs.includes(env)) env = "";
+  const select = $("env");
+  select.replaceChildren(new Option("(none)", ""), ...envs.map((id) => new Option(id, id)));
+  select.value = env;
+  $("env-label").hidden = envs.length === 0;
+}
+
+function pickEnv() {
+  env = $("env").value;
+  browsing.table = "";
+  $("where-button").disabled = true;
+  $("record").hidden = true;
+  $("records-error").hidden = true;
+  $("records").tHead.replaceChildren();
+  $("records").tBodies[0].replaceChildren();
+  $("records-table").textContent = "";
+  $("records-empty").textContent = "Pick a table.";
+  $("records-empty").hidden = false;
+  $("page-info").textContent = "";
+  $("newer").disabled = $("older").disabled = true;
+  loadTables().catch((err) => setConn(err.message, false));
+}
 
 async function loadTables() {
-  const tables = await api("api/tables");
+  await loadEnvs();
+  const tables = await api("api/tables" + withEnv(new URLSearchParams()));
   const items = tables.map((tb) => {
     const li = document.createElement("li");
     li.dataset.name = tb.name;
@@ -271,7 +306,7 @@ async function loadRecords(where, offset) {
   const q = new URLSearchParams({ where: where, limit: String(pageSize), offset: String(offset) });
   let page;
   try {
-    page = await api("api/tables/" + encodeURIComponent(table) + "?" + q);
+    page = await api("api/tables/" + encodeURIComponent(table) + withEnv(q));
   } catch (err) {
     $("records-error").textContent = err.message;
     $("records-error").hidden = false;
@@ -326,7 +361,8 @@ async function showRecord(table, id) {
   $("record").hidden = false;
   $("record-id").textContent = id;
   // As text: JSON.parse would round integers past 2^53.
-  const r = await fetch("api/tables/" + encodeURIComponent(table) + "/" + encodeURIComponent(id), { cache: "no-store" });
+  const url = "api/tables/" + encodeURIComponent(table) + "/" + encodeURIComponent(id) + withEnv(new URLSearchParams());
+  const r = await fetch(url, { cache: "no-store" });
   const text = await r.text();
   if (!r.ok) {
     let msg = text;
@@ -361,6 +397,7 @@ async function start() {
   $("newer").onclick = () => loadRecords(browsing.where, Math.max(0, browsing.offset - pageSize));
   $("older").onclick = () => loadRecords(browsing.where, browsing.offset + pageSize);
   $("tables-refresh").onclick = refreshTables;
+  $("env").onchange = pickEnv;
   window.addEventListener("hashchange", showTab);
   showTab();
   // Back from the editor: a function may have been added or removed.
