@@ -15,8 +15,8 @@ import (
 )
 
 // The dashboard: a page at /_/ that lists the functions with an invoke
-// form and the jobs as they run, and the JSON and event endpoints under
-// /_/api/ it reads. `mincloud logs NAME --follow` reads /_/api/events too.
+// form, the jobs as they run and the tables' records, and the JSON and
+// event endpoints under /_/api/ it reads. `mincloud logs NAME --follow` reads /_/api/events too.
 //
 // It is for the developer at this machine: served only to loopback
 // clients, under a Host that is an IP address or localhost (so that a web
@@ -24,11 +24,8 @@ import (
 // shows the client secret. It invokes through the SDK's endpoint with the
 // client id, as a mini program does.
 //
-// TODO(tables): once the emulator's data API is merged (branch
-// wt-data-srv: Server.Table(name).Find(where), and its listTables), add
-// here GET /_/api/tables (the names) and GET /_/api/tables/{name}?where=
-// JSON&limit=N (the records, newest first), and in the page a "Tables"
-// tab beside the functions and jobs: index.html and app.js mark the spot.
+// The Tables tab (dashboard_tables.go) browses the emulator's tables
+// through the same datastore calls as the data API.
 
 // DashboardPath is where the dashboard is served, below [Server.URL].
 const DashboardPath = "/_/"
@@ -58,6 +55,10 @@ func (s *Server) dashboardRoutes(mux *http.ServeMux) {
 	handle("GET /_/api/jobs", s.dashJobs)
 	handle("GET /_/api/jobs/{id}", s.dashJob)
 	handle("GET /_/api/events", s.dashEvents)
+	handle("GET /_/api/envs", s.dashEnvs)
+	handle("GET /_/api/tables", s.dashTables)
+	handle("GET /_/api/tables/{table}", s.dashRecords)
+	handle("GET /_/api/tables/{table}/{id}", s.dashRecord)
 	handle("GET /_/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not found: "+r.URL.Path)
 	})

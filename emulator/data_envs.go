@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"sync"
 
 	"github.com/mincloud-go/baas/emulator/internal/datastore"
@@ -72,4 +73,25 @@ func (e *dataEnvs) close() {
 		st.Close()
 		delete(e.stores, id)
 	}
+}
+
+// opened is environment id's database if a call has opened it, without
+// opening one (the dashboard only reads).
+func (e *dataEnvs) opened(id string) (*datastore.Store, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st, ok := e.stores[id]
+	return st, ok
+}
+
+// ids are the environments opened so far, sorted.
+func (e *dataEnvs) ids() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, 0, len(e.stores))
+	for id := range e.stores {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
 }

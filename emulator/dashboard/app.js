@@ -7,8 +7,10 @@
 // api/jobs?limit=N, api/jobs/ID, api/events. Invoking goes through the
 // SDK's endpoint (info.invoke_path) with the client id.
 //
-// TODO(tables), see dashboard.go: a tab that lists api/tables and
-// browses api/tables/NAME?where=JSON, beside the functions and jobs.
+// The Tables tab (dashboard_tables.go): api/tables (names and counts),
+// api/tables/NAME?where=JSON&limit=N&offset=N (a page, newest first),
+// api/tables/NAME/ID (one record, indented, numbers exact), each with
+// &env=ID for an environment's tables; api/envs (the environments).
 "use strict";
 
 const maxJobs = 200; // rows kept on the page; older ones drop off
@@ -227,8 +229,177 @@ function connect() {
   es.addEventListener("log", (e) => logLine(JSON.parse(e.data)));
 }
 
+// The Tables tab. The where goes to the emulator as typed: it checks it
+// as the data API does, and a bad one is said on the page while the rows
+// shown stay those of the last good query.
+
+const pageSize = 20;
+const systemKeys = new Set(["id", "_id", "created_at", "updated_at", "created_by", "read_perm", "write_perm"]);
+const maxColumns = 8; // fields shown as columns; the record view shows all
+const browsing = { table: "", where: "", offset: 0, total: 0 }; // the page shown
+let env = ""; // the environment browsed; "" for the tables of calls that name none
+
+// withEnv adds the environment browsed to an endpoint's query.
+function withEnv(q) {
+  if (env) q.set("env", env);
+  const s = q.toString();
+  return s ? "?" + s : "";
+}
+
+async function loadEnvs() {
+  const envs = await api("api/envs");
+  if (!envs.includes(env)) env = "";
+  const select = $("env");
+  select.replaceChildren(new Option("(none)", ""), ...envs.map((id) => new Option(id, id)));
+  select.value = env;
+  $("env-label").hidden = envs.length === 0;
+}
+
+function pickEnv() {
+  env = $("env").value;
+  browsing.table = "";
+  $("where-button").disabled = true;
+  $("record").hidden = true;
+  $("records-error").hidden = true;
+  $("records").tHead.replaceChildren();
+  $("records").tBodies[0].replaceChildren();
+  $("records-table").textContent = "";
+  $("records-empty").textContent = "Pick a table.";
+  $("records-empty").hidden = false;
+  $("page-info").textContent = "";
+  $("newer").disabled = $("older").disabled = true;
+  loadTables().catch((err) => setConn(err.message, false));
+}
+
+async function loadTables() {
+  await loadEnvs();
+  const tables = await api("api/tables" + withEnv(new URLSearchParams()));
+  const items = tables.map((tb) => {
+    const li = document.createElement("li");
+    li.dataset.name = tb.name;
+    li.textContent = tb.name;
+    const small = document.createElement("small");
+    small.textContent = tb.count + (tb.count === 1 ? " record" : " records");
+    li.appendChild(small);
+    if (tb.name === browsing.table) li.className = "selected";
+    li.onclick = () => openTable(tb.name);
+    return li;
+  });
+  $("table-list").replaceChildren(...items);
+  $("no-tables").hidden = items.length > 0;
+}
+
+function openTable(name) {
+  $("where").value = "";
+  $("record").hidden = true;
+  $("records-error").hidden = true;
+  browsing.table = name;
+  for (const li of $("table-list").children) li.className = li.dataset.name === name ? "selected" : "";
+  $("where-button").disabled = false;
+  loadRecords("", 0);
+}
+
+// loadRecords shows the page of the table at offset that where matches;
+// on an error it says so and leaves the page shown as it was.
+async function loadRecords(where, offset) {
+  const table = browsing.table;
+  const q = new URLSearchParams({ where: where, limit: String(pageSize), offset: String(offset) });
+  let page;
+  try {
+    page = await api("api/tables/" + encodeURIComponent(table) + withEnv(q));
+  } catch (err) {
+    $("records-error").textContent = err.message;
+    $("records-error").hidden = false;
+    return;
+  }
+  if (table !== browsing.table) return; // another table was picked meanwhile
+  $("records-error").hidden = true;
+  Object.assign(browsing, { where: where, offset: offset, total: page.total });
+  renderRecords(page);
+}
+
+function shortJSON(v) {
+  const s = typeof v === "string" ? v : JSON.stringify(v);
+  return s.length > 60 ? s.slice(0, 59) + "…" : s;
+}
+
+function renderRecords(page) {
+  const fields = [];
+  for (const rec of page.objects) {
+    for (const k of Object.keys(rec)) {
+      if (!systemKeys.has(k) && !fields.includes(k) && fields.length < maxColumns) fields.push(k);
+    }
+  }
+  const head = document.createElement("tr");
+  for (const name of ["id", "created_at", ...fields]) {
+    const th = document.createElement("th");
+    th.textContent = name;
+    head.appendChild(th);
+  }
+  $("records").tHead.replaceChildren(head);
+  const rows = page.objects.map((rec) => {
+    const tr = document.createElement("tr");
+    tr.dataset.id = rec.id;
+    cell(tr, rec.id);
+    cell(tr, rec.created_at ? new Date(rec.created_at * 1000).toLocaleString(undefined, { hour12: false }) : "-");
+    for (const f of fields) cell(tr, f in rec ? shortJSON(rec[f]) : "");
+    tr.onclick = () => showRecord(page.table, rec.id);
+    return tr;
+  });
+  $("records").tBodies[0].replaceChildren(...rows);
+  $("records-table").textContent = page.table + (page.where ? " where " + page.where : "");
+  const empty = $("records-empty");
+  empty.hidden = rows.length > 0;
+  empty.textContent = page.where ? "No record matches." : "The table is empty.";
+  $("page-info").textContent = rows.length ? (page.offset + 1) + "–" + (page.offset + rows.length) + " of " + page.total : "";
+  $("newer").disabled = page.offset === 0;
+  $("older").disabled = page.offset + rows.length >= page.total;
+}
+
+async function showRecord(table, id) {
+  for (const tr of $("records").tBodies[0].rows) tr.className = tr.dataset.id === id ? "selected" : "";
+  $("record").hidden = false;
+  $("record-id").textContent = id;
+  // As text: JSON.parse would round integers past 2^53.
+  const url = "api/tables/" + encodeURIComponent(table) + "/" + encodeURIComponent(id) + withEnv(new URLSearchParams());
+  const r = await fetch(url, { cache: "no-store" });
+  const text = await r.text();
+  if (!r.ok) {
+    let msg = text;
+    try { msg = JSON.parse(text).error_msg; } catch (_) { /* as it came */ }
+    $("record-json").textContent = r.status + " " + msg;
+    return;
+  }
+  $("record-json").textContent = text;
+}
+
+function refreshTables() {
+  loadTables().catch((err) => setConn(err.message, false));
+  if (browsing.table) loadRecords(browsing.where, browsing.offset);
+}
+
+// The tabs: #/ and #/tables, so that a reload stays on the tab.
+function showTab() {
+  const tables = location.hash === "#/tables";
+  $("functions-tab").hidden = tables;
+  $("tables-tab").hidden = !tables;
+  $("tab-functions").className = tables ? "tab" : "tab current";
+  $("tab-tables").className = tables ? "tab current" : "tab";
+  if (tables) refreshTables();
+}
+
 async function start() {
   $("invoke").onsubmit = invoke;
+  $("where-form").onsubmit = (e) => {
+    e.preventDefault();
+    loadRecords($("where").value.trim(), 0);
+  };
+  $("newer").onclick = () => loadRecords(browsing.where, Math.max(0, browsing.offset - pageSize));
+  $("older").onclick = () => loadRecords(browsing.where, browsing.offset + pageSize);
+  $("tables-refresh").onclick = refreshTables;
+  $("env").onchange = pickEnv;
+  window.addEventListener("hashchange", showTab);
+  showTab();
   // Back from the editor: a function may have been added or removed.
   window.addEventListener("focus", () => loadFunctions().catch(() => {}));
   try {
