@@ -37,7 +37,11 @@ func (a *app) openAPI(cmd *cobra.Command) (*baas.Client, error) {
 
 // tableID finds a table's id by its name (GET /oserve/v1.8/table/?name=):
 // the Open API's record paths take the id (§8.1). A number is taken as
-// an id already.
+// an id already. A name the list does not hold is returned as it is, so
+// that the server answers for it: 'mincloud serve' without a schema makes
+// a table by its first write (an import into a fresh emulator works, an
+// export of a table never written is empty), and a server that knows no
+// such table answers 404 naming it.
 func tableID(ctx context.Context, c *baas.Client, name string) (string, error) {
 	if _, err := strconv.ParseInt(name, 10, 64); err == nil {
 		return name, nil
@@ -60,7 +64,7 @@ func tableID(ctx context.Context, c *baas.Client, name string) (string, error) {
 			return o.ID.String(), nil
 		}
 	}
-	return "", &baas.HError{Code: 404, Message: fmt.Sprintf("404: table %q does not exist", name)}
+	return url.PathEscape(name), nil
 }
 
 func (a *app) dataCommand() *cobra.Command {

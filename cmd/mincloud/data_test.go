@@ -87,7 +87,7 @@ func TestSchemaImportThenDataRoundTrip(t *testing.T) {
 	assert.Contains(t, r.stdout, `"by":{"_table":"author","id":"a1"}`)
 	r = c2.run("data", "export", "nope")
 	assert.Equal(t, 1, r.code, r)
-	assert.Contains(t, r.stderr, `table "nope" does not exist`)
+	assert.Contains(t, r.stderr, `404: Table "nope" does not exist.`, "the server's answer, said once")
 
 	// The sqlite3 tool reads the file (serve is still running).
 	if _, err := exec.LookPath("sqlite3"); err == nil {
@@ -95,6 +95,28 @@ func TestSchemaImportThenDataRoundTrip(t *testing.T) {
 		require.NoError(t, err, string(b))
 		assert.Equal(t, "2", strings.TrimSpace(string(b)))
 	}
+}
+
+// TestDataImportIntoAFreshEmulator: without a schema the emulator makes a
+// table by its first write, so the README's seeding of a fresh 'mincloud
+// serve' with 'data import' works, and a table never written exports
+// empty (it reads as empty there) instead of a 404.
+func TestDataImportIntoAFreshEmulator(t *testing.T) {
+	_, c := serveData(t)
+	r := c.run("data", "export", "product")
+	require.Equal(t, 0, r.code, r)
+	assert.Empty(t, r.stdout)
+	assert.Contains(t, r.stderr, "exported 0 records of product")
+
+	c.stdin = `{"name":"pen","stock":3}` + "\n" + `{"name":"ink","stock":1}` + "\n"
+	r = c.run("data", "import", "product", "-")
+	require.Equal(t, 0, r.code, r)
+	assert.Contains(t, r.stderr, "imported 2 records into product")
+
+	r = c.run("data", "export", "product", "--where", `{"name":"pen"}`)
+	require.Equal(t, 0, r.code, r)
+	assert.Contains(t, r.stdout, `"stock":3`)
+	assert.Equal(t, 1, strings.Count(r.stdout, "\n"), r.stdout)
 }
 
 // TestServeSchemaFlagAndBadInput: serve --schema loads tables; the data

@@ -69,21 +69,31 @@ func (p *followPrinter) line(id int64, line string) {
 	fmt.Fprintf(p.a.stdout, "[%s #%d] %s\n", p.name, id, line)
 }
 
-// ended says that job id ended other than fulfilled, with why when known.
-func (p *followPrinter) ended(id int64, status, why string) {
+// ended says that job id ended other than fulfilled, with why and the
+// error's stack when known. The stack's frames follow the status line, so
+// that a failure read live names the source file and line (the emulator
+// maps a bundle's frames to the original files).
+func (p *followPrinter) ended(id int64, status, why, stack string) {
 	if p.a.json {
 		p.enc.Encode(struct {
 			Function string `json:"function"`
 			JobID    int64  `json:"job_id"`
 			Status   string `json:"status"`
 			Error    string `json:"error,omitempty"`
-		}{p.name, id, status, why})
+			Stack    string `json:"stack,omitempty"`
+		}{p.name, id, status, why, stack})
 		return
 	}
 	if why != "" {
 		status += ": " + why
 	}
 	fmt.Fprintf(p.a.stdout, "[%s #%d] %s\n", p.name, id, p.a.outStyle.red(status))
+	// Only the frames: the stack's first line repeats the message.
+	for _, l := range strings.Split(stack, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "at ") {
+			fmt.Fprintf(p.a.stdout, "[%s #%d]     %s\n", p.name, id, strings.TrimSpace(l))
+		}
+	}
 }
 
 // notice tells the user something about the following, on stderr.
@@ -172,6 +182,7 @@ type streamJob struct {
 	Result *struct {
 		Error struct {
 			Message string `json:"message"`
+			Stack   string `json:"stack"`
 		} `json:"error"`
 	} `json:"result"`
 }
@@ -205,11 +216,11 @@ func readStream(body io.Reader, p *followPrinter) (lost bool, err error) {
 			case "job":
 				var j streamJob
 				if json.Unmarshal([]byte(data), &j) == nil && failedStatus(j.Status) {
-					why := ""
+					why, stack := "", ""
 					if j.Result != nil {
-						why = j.Result.Error.Message
+						why, stack = j.Result.Error.Message, j.Result.Error.Stack
 					}
-					p.ended(j.ID, j.Status, why)
+					p.ended(j.ID, j.Status, why, stack)
 				}
 			case "lost":
 				return true, nil
@@ -305,7 +316,7 @@ func (a *app) pollLogs(ctx context.Context, fns *manage.Service, p *followPrinte
 				}
 			}
 			if failedStatus(j.Status) {
-				p.ended(id, j.Status, "")
+				p.ended(id, j.Status, "", "")
 			}
 			delete(pending, id)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mincloud-go/baas/internal/nodetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -154,6 +156,27 @@ func TestLogsFollowShowsAFailure(t *testing.T) {
 	require.Equal(t, 3, r.code, r)
 	line := f.next(f.stdout, `"status"`)
 	assert.Regexp(t, `^\{"function":"fail","job_id":\d+,"status":"execution_failed","error":".+"\}$`, line)
+	assert.Equal(t, 0, f.interrupt())
+}
+
+// A JavaScript failure followed live names the original source: the
+// stack's frames, mapped through the bundle's source map, follow the
+// status line (issue 16: stacks point to your source in the log too).
+func TestLogsFollowShowsAFailuresStackInTheSource(t *testing.T) {
+	t.Parallel()
+	nodetest.Need(t)
+	dir := bundleProject(t)
+	srv, err := startServe("--client-id", "follow-stack", "--functions", dir)
+	require.NoError(t, err)
+	defer srv.stop()
+	c := newCLI(t).onBinary()
+	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=follow-stack"}
+	f := c.startFollow("logs", "boom", "--follow")
+	r := c.run("invoke", "boom")
+	require.Equal(t, 3, r.code, r)
+	assert.Regexp(t, `^\[boom #\d+\] execution_failed: too far$`, f.next(f.stdout, "execution_failed"))
+	frame := f.next(f.stdout, " at ")
+	assert.Regexp(t, `^\[boom #\d+\]     at .*`+regexp.QuoteMeta(filepath.Join(dir, "boom.ts"))+`:7:11\)?$`, frame)
 	assert.Equal(t, 0, f.interrupt())
 }
 

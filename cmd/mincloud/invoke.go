@@ -172,8 +172,14 @@ func (a *app) printSummary(run *manage.DebugResult) {
 	fmt.Fprintf(a.stdout, "  run time:    %.2f ms\n", run.ExecutionTime)
 	fmt.Fprintf(a.stdout, "  billed time: %.0f ms\n", run.BillingTime)
 	fmt.Fprintf(a.stdout, "  memory used: %s\n", humanBytes(run.MemUsage))
+	lines := run.LogLines()
+	if len(lines) == 0 {
+		// Said, so that a bare "log:" as the last line does not look cut.
+		fmt.Fprintf(a.stdout, "%s (empty)\n", s.bold("log:"))
+		return
+	}
 	fmt.Fprintln(a.stdout, s.bold("log:"))
-	fmt.Fprint(a.stdout, indent(strings.Join(run.LogLines(), "\n"), "  "))
+	fmt.Fprint(a.stdout, indent(strings.Join(lines, "\n"), "  "))
 }
 
 func humanBytes(n int64) string {

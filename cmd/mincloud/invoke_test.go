@@ -51,6 +51,12 @@ func TestInvokeThroughDebug(t *testing.T) {
 	assert.JSONEq(t, `{"deep":{"list":[1,2]}}`, string(run.Data))
 	assert.NotZero(t, run.JobID)
 
+	// A function that logged nothing: the heading says so, rather than
+	// ending the output with a bare "log:".
+	r = c.run("invoke", "echo", `{"a":1}`)
+	require.Equal(t, 0, r.code, r)
+	assert.True(t, strings.HasSuffix(r.stdout, "\nlog: (empty)\n"), r.stdout)
+
 	r = c.run("invoke", "nope")
 	assert.Equal(t, 1, r.code, "the call failed")
 	assert.Equal(t, "error: 404: Cloud function \"nope\" not found.\n", r.stderr)

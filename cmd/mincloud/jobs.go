@@ -88,7 +88,8 @@ client secret needed). The platform has no stream: there logs reads the
 job history every --interval (10s by default: 6 requests a minute, where
 the free plan allows 50 per app), plus one request per ended job for its
 log (at most 5 per interval), and prints each job's log once it ended.
-Failed jobs end with a line naming their status.`,
+Failed jobs end with a line naming their status (from 'mincloud serve',
+followed by the stack's frames, which name your source files).`,
 		Example: `  mincloud logs helloWorld 1000042
   mincloud logs helloWorld --follow
   mincloud logs helloWorld --follow --json`,

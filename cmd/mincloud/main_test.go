@@ -85,10 +85,16 @@ func startServe(args ...string) (*served, error) {
 		return nil, err
 	}
 	s := &served{cmd: cmd, rest: &lockedBuffer{}, done: make(chan error, 1)}
-	sc := bufio.NewScanner(out)
+	// A bufio.Reader, not a Scanner: what it read past the banner is
+	// copied into rest below, not lost.
+	br := bufio.NewReader(out)
 	urlLine := regexp.MustCompile(`^MinCloud emulator listening on (\S+)$`)
-	for sc.Scan() {
-		line := sc.Text()
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			break
+		}
+		line = strings.TrimSuffix(line, "\n")
 		s.banner = append(s.banner, line)
 		if m := urlLine.FindStringSubmatch(line); m != nil {
 			s.url = m[1]
@@ -103,7 +109,7 @@ func startServe(args ...string) (*served, error) {
 		return nil, fmt.Errorf("serve printed no URL: %q %s", s.banner, stderr.String())
 	}
 	go func() {
-		io.Copy(s.rest, out) // the functions' logs, and "stopped"
+		io.Copy(s.rest, br) // the functions' logs, and "stopped"
 		s.done <- cmd.Wait()
 	}()
 	return s, nil

@@ -73,7 +73,7 @@ func (a *app) rootCommand() *cobra.Command {
 	// The global flags may stand anywhere on the line; each command's
 	// help lists those it uses (flags.go), and the others are refused.
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.root, "root", ".", "the functions' directory: NAME.js or NAME/index.js per function")
+	pf.StringVar(&a.root, "root", ".", "the functions' directory: NAME.js, NAME.ts, NAME/index.js or NAME/index.ts per function")
 	pf.BoolVarP(&a.json, "json", "j", false, "print JSON for scripts, and nothing else, on stdout")
 	a.conn.register(root)
 	showUsedFlags(root)

@@ -88,7 +88,9 @@ func (f *serveFlags) options() []emulator.Option {
 // start sets up the running server: the functions of --functions, kept in
 // step with their folder until ctx ends, else the demo functions. The
 // channel it returns closes once it has stopped following the folder.
-func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Writer) (<-chan struct{}, error) {
+// The watcher's messages wait for bannerDone to close, so that they come
+// after the banner, never inside it.
+func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Writer, bannerDone <-chan struct{}) (<-chan struct{}, error) {
 	done := make(chan struct{})
 	if f.functionsDir == "" {
 		demo.Register(srv)
@@ -96,22 +98,24 @@ func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Wri
 		return done, nil
 	}
 	// Load first, so that a folder that cannot be served fails serve and
-	// the banner lists what is there; then follow the folder.
-	// A function that does not load is served all the same (its calls say
-	// why) and reported here, as a save is by the watcher.
-	if names, err := srv.LoadDir(f.functionsDir); err != nil {
-		if names == nil {
-			return nil, err
+	// the banner lists what is there; then follow the folder. A function
+	// that does not load is served all the same (its calls say why) and
+	// reported once, by the watcher as it starts (as it reports a save):
+	// LoadDir's error names the same functions.
+	if names, err := srv.LoadDir(f.functionsDir); err != nil && names == nil {
+		return nil, err
+	}
+	report := func(msg string) {
+		select {
+		case <-bannerDone:
+		case <-ctx.Done():
 		}
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(out, "functions: %s\n", strings.TrimPrefix(line, "emulator: "))
-		}
+		fmt.Fprintf(out, "functions: %s\n", msg)
 	}
 	go func() {
 		defer close(done)
-		err := srv.WatchDir(ctx, f.functionsDir, func(msg string) { fmt.Fprintf(out, "functions: %s\n", msg) })
-		if err != nil {
-			fmt.Fprintf(out, "functions: no longer following %s: %v\n", f.functionsDir, err)
+		if err := srv.WatchDir(ctx, f.functionsDir, report); err != nil {
+			report(fmt.Sprintf("no longer following %s: %v", f.functionsDir, err))
 		}
 	}()
 	return done, nil
@@ -168,7 +172,8 @@ variables and the login file are for the commands that call an app.`,
 				return failed(err)
 			}
 			defer srv.Close()
-			following, err := f.start(cmd.Context(), srv, a.stdout)
+			bannerDone := make(chan struct{})
+			following, err := f.start(cmd.Context(), srv, a.stdout, bannerDone)
 			if err != nil {
 				return failed(err)
 			}
@@ -187,6 +192,7 @@ variables and the login file are for the commands that call an app.`,
 			f.printInspect(a.stdout)
 			fmt.Fprintln(a.stdout, dataBanner(f.dataFile, f.schemaFile))
 			fmt.Fprintf(a.stdout, "try: %s\n", f.try(srv, names))
+			close(bannerDone)
 			<-cmd.Context().Done()
 			<-following // ends with the context: nothing reloads into a closing server
 			srv.Close()

@@ -84,3 +84,32 @@ func TestServeFunctionsRefusesAMissingFolder(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nope")
 }
+
+// A function that cannot be bundled is said once, after the banner (it
+// was said twice: by the first load, before the banner, and by the
+// watcher as it started).
+func TestServeFunctionsReportsABrokenFunctionOnce(t *testing.T) {
+	t.Parallel()
+	nodetest.Need(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lod.ts"), []byte("import _ from 'not-installed-here'\nexport const main = async () => _.VERSION\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ok.js"), []byte("exports.main = async () => 1\n"), 0o644))
+
+	srv, err := startServe("--client-id", "serve-broken", "--functions", dir)
+	require.NoError(t, err)
+	defer srv.stop()
+	banner := strings.Join(srv.banner, "\n")
+	assert.True(t, strings.HasPrefix(banner, "MinCloud emulator listening on "), "the banner comes first:\n%s", banner)
+	assert.Contains(t, banner, "functions: lod, ok")
+	assert.NotContains(t, banner, "does not load")
+
+	waitFor(t, srv, `lod.ts:1:15: Could not resolve "not-installed-here"`)
+	c := newCLI(t).onBinary()
+	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-broken"}
+	r := c.run("invoke", "ok", "--json")
+	require.Equal(t, 0, r.code, r) // the others are served
+	r = c.run("invoke", "lod", "--json")
+	assert.Equal(t, 3, r.code, r)
+	assert.Contains(t, r.stdout, `Could not resolve \"not-installed-here\"`)
+	assert.Equal(t, 1, strings.Count(srv.rest.String(), "does not load"), srv.rest.String())
+}
