@@ -1,0 +1,128 @@
+package emulator_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mincloud-go/baas/emulator"
+	"github.com/mincloud-go/baas/internal/nodetest"
+)
+
+// officialSDKVersion is the release of the official JS SDK (npm package
+// minapp-sdk) the test drives; .ci/run installs it into officialSDKDir.
+const officialSDKVersion = "3.23.6"
+
+// officialSDKWebJS finds the SDK's browser build, lib/web.js: under
+// $MINCLOUD_MINAPP_SDK (the package's folder) or in the user cache where
+// .ci/run puts it (npm install --prefix <cache>/mincloud-test/minapp-sdk-VERSION).
+// Absent, the test is skipped, unless CI is set: then it fails.
+func officialSDKWebJS(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("MINCLOUD_MINAPP_SDK")
+	if dir == "" {
+		cache, err := os.UserCacheDir()
+		require.NoError(t, err)
+		dir = filepath.Join(cache, "mincloud-test", "minapp-sdk-"+officialSDKVersion, "node_modules", "minapp-sdk")
+	}
+	web := filepath.Join(dir, "lib", "web.js")
+	if _, err := os.Stat(web); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the official JS SDK is needed and CI is set: %v (.ci/run installs minapp-sdk@%s)", err, officialSDKVersion)
+		}
+		t.Skipf("the official JS SDK is not installed (%v): npm install --prefix %s minapp-sdk@%s",
+			err, filepath.Dir(filepath.Dir(dir)), officialSDKVersion)
+	}
+	return web
+}
+
+// TestOfficialJSSDKUnchanged runs the official JS SDK's browser build,
+// unchanged, in Node (testdata/officialsdk/xhr.js gives it a window,
+// localStorage and an XMLHttpRequest over node:http, nothing more),
+// pointed at the emulator with BaaS.init(clientID, {host}): create,
+// createMany, find with a where and the count, update with incrementBy,
+// get, delete, count, an HError. What it read is compared with the table
+// as Go sees it through srv.Table.
+func TestOfficialJSSDKUnchanged(t *testing.T) {
+	t.Parallel()
+	node := nodetest.Need(t)
+	web := officialSDKWebJS(t)
+	srv := emulator.New()
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, node, filepath.Join("testdata", "officialsdk", "crud.js"), web, srv.URL, srv.ClientID)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())
+
+	var out struct {
+		Created    map[string]any `json:"created"`
+		CreateMany struct {
+			Succeed    int `json:"succeed"`
+			TotalCount int `json:"total_count"`
+		} `json:"createMany"`
+		Found struct {
+			Meta    map[string]any   `json:"meta"`
+			Objects []map[string]any `json:"objects"`
+		} `json:"found"`
+		Updated map[string]any `json:"updated"`
+		Got     map[string]any `json:"got"`
+		Count   int            `json:"count"`
+		Missing struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"missing"`
+		BadQuery struct {
+			Code int `json:"code"`
+		} `json:"badQuery"`
+	}
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &out), stdout.String())
+
+	tbl := srv.Table("product")
+	id, _ := out.Created["id"].(string)
+	require.Len(t, id, 24, "create().save() answered %v", out.Created)
+	assert.Equal(t, 2, out.CreateMany.Succeed)
+
+	// find: price >= 5, newest... ordered by -price, with the total count
+	require.Len(t, out.Found.Objects, 2)
+	assert.Equal(t, "plum", out.Found.Objects[0]["name"])
+	assert.Equal(t, "pear", out.Found.Objects[1]["name"])
+	assert.EqualValues(t, 2, out.Found.Meta["total_count"])
+
+	// update with incrementBy: the SDK's answer and Go's view agree
+	assert.EqualValues(t, 2, out.Updated["n"])
+	assert.Equal(t, "green apple", out.Got["name"])
+	rec, err := tbl.Get(id)
+	require.NoError(t, err)
+	assert.Equal(t, "2", fmt.Sprint(rec["n"]), "Go reads the SDK's incrementBy")
+	assert.Equal(t, "green apple", rec["name"])
+	assert.Equal(t, []any{"fruit"}, rec["tags"])
+
+	// delete and count
+	plum, err := tbl.Find(`{"name":{"$eq":"plum"}}`)
+	require.NoError(t, err)
+	assert.Empty(t, plum, "the SDK's delete removed plum")
+	goFound, err := tbl.Find(`{"price":{"$gte":5}}`)
+	require.NoError(t, err)
+	require.Len(t, goFound, 1, "Go sees the SDK's where match less the deleted plum")
+	assert.Equal(t, out.Found.Objects[1]["id"], goFound[0]["id"])
+	n, err := tbl.Count("")
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	assert.Equal(t, n, out.Count, "the SDK's count() equals Go's")
+
+	// errors as the SDK reports them
+	assert.Equal(t, 404, out.Missing.Code, out.Missing.Message)
+	assert.Equal(t, 605, out.BadQuery.Code)
+}
