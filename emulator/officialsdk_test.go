@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -18,33 +17,6 @@ import (
 	"github.com/mincloud-go/baas/internal/nodetest"
 )
 
-// officialSDKVersion is the release of the official JS SDK (npm package
-// minapp-sdk) the test drives; .ci/run installs it into officialSDKDir.
-const officialSDKVersion = "3.23.6"
-
-// officialSDKWebJS finds the SDK's browser build, lib/web.js: under
-// $MINCLOUD_MINAPP_SDK (the package's folder) or in the user cache where
-// .ci/run puts it (npm install --prefix <cache>/mincloud-test/minapp-sdk-VERSION).
-// Absent, the test is skipped, unless CI is set: then it fails.
-func officialSDKWebJS(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("MINCLOUD_MINAPP_SDK")
-	if dir == "" {
-		cache, err := os.UserCacheDir()
-		require.NoError(t, err)
-		dir = filepath.Join(cache, "mincloud-test", "minapp-sdk-"+officialSDKVersion, "node_modules", "minapp-sdk")
-	}
-	web := filepath.Join(dir, "lib", "web.js")
-	if _, err := os.Stat(web); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the official JS SDK is needed and CI is set: %v (.ci/run installs minapp-sdk@%s)", err, officialSDKVersion)
-		}
-		t.Skipf("the official JS SDK is not installed (%v): npm install --prefix %s minapp-sdk@%s",
-			err, filepath.Dir(filepath.Dir(dir)), officialSDKVersion)
-	}
-	return web
-}
-
 // TestOfficialJSSDKUnchanged runs the official JS SDK's browser build,
 // unchanged, in Node (testdata/officialsdk/xhr.js gives it a window,
 // localStorage and an XMLHttpRequest over node:http, nothing more),
@@ -55,7 +27,7 @@ func officialSDKWebJS(t *testing.T) string {
 func TestOfficialJSSDKUnchanged(t *testing.T) {
 	t.Parallel()
 	node := nodetest.Need(t)
-	web := officialSDKWebJS(t)
+	web := nodetest.MinappSDKWeb(t)
 	srv := emulator.New()
 	t.Cleanup(srv.Close)
 
