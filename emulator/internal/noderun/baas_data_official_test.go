@@ -38,6 +38,7 @@ var sdkCalls = []string{
 	`await T.setQuery(Q.and(new Q().in('a',[1,2]), Q.or(new Q().notIn('b',['x y']), new Q().arrayContains('c',[1])), new Q().exists(['d','e']), new Q().notExists('f'), new Q().isNotNull('g'), new Q().hasKey('h','k'))).find({withCount:true})`,
 	`await T.setQuery(new Q().compare('a','=',1).compare('b','!=','x').compare('c','<',2).compare('d','<=',3).compare('e','>=',4)).find()`,
 	`await T.setQuery(new Q().include('loc', new BaaS.GeoPoint(1,2)).within('loc', new BaaS.GeoPolygon([[0,0],[0,3],[3,3],[0,0]])).withinCircle('loc', new BaaS.GeoPoint(1,2), 3)).find()`,
+	`await T.setQuery(new Q().compare('ptr','=', new BaaS.TableObject('o').getWithoutData('abc')).in('p2', [new BaaS.TableObject('o').getWithoutData('x'), 'y']).isNull(['m','n']).isNotNull(['m2']).exists('e2').matches('s', /a\/b/gu).matches('s2', new RegExp(''))).find()`,
 	`await T.offset(5).limit(3).orderBy('-price').select(['a','b']).expand(['p','q']).find()`,
 	// §4, every record operator
 	`await T.getWithoutData('abc').set('x', 1).append('arr', [1]).uAppend('arr2', 2).remove('arr3', [3]).patchObject('obj', {a:1}).pop('arr4').shift('arr5').update()`,
