@@ -89,12 +89,18 @@ func TestSchemaImportThenDataRoundTrip(t *testing.T) {
 	assert.Equal(t, 1, r.code, r)
 	assert.Contains(t, r.stderr, `table "nope" does not exist`)
 
-	// The sqlite3 tool reads the file (serve is still running).
-	if _, err := exec.LookPath("sqlite3"); err == nil {
-		b, err := exec.Command("sqlite3", dbPath, "SELECT count(*) FROM mc_tables").CombinedOutput()
-		require.NoError(t, err, string(b))
-		assert.Equal(t, "2", strings.TrimSpace(string(b)))
+	// The sqlite3 tool reads the file (serve is still running). Under CI
+	// (.ci/run installs it) its absence is a failure, not a skip.
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the sqlite3 tool is needed and CI is set: %v", err)
+		}
+		t.Logf("sqlite3 not found: the file's readability by it is not checked")
+		return
 	}
+	b, err := exec.Command("sqlite3", dbPath, "SELECT count(*) FROM mc_tables").CombinedOutput()
+	require.NoError(t, err, string(b))
+	assert.Equal(t, "2", strings.TrimSpace(string(b)))
 }
 
 // TestServeSchemaFlagAndBadInput: serve --schema loads tables; the data
