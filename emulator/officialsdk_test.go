@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -17,24 +18,35 @@ import (
 	"github.com/mincloud-go/baas/internal/nodetest"
 )
 
-// TestOfficialJSSDKUnchanged runs the official JS SDK's browser build,
-// unchanged, in Node (testdata/officialsdk/xhr.js gives it a window,
-// localStorage and an XMLHttpRequest over node:http, nothing more),
-// pointed at the emulator with BaaS.init(clientID, {host}): create,
-// createMany, find with a where and the count, update with incrementBy,
-// get, delete, count, an HError. What it read is compared with the table
-// as Go sees it through srv.Table.
+// TestOfficialJSSDKUnchanged runs the official JS SDK (npm minapp-sdk),
+// unchanged, in Node, pointed at the emulator with BaaS.init(clientID,
+// {host}): its browser build (testdata/officialsdk/xhr.js gives it a
+// window, localStorage and an XMLHttpRequest over node:http, nothing more)
+// and its mini-program build (wx.js gives it wx.request and storage as
+// WeChat documents them, and regenerator-runtime as WeChat's base library
+// does). Each creates, createMany, finds with a where and the count,
+// updates with incrementBy, gets, deletes, counts and meets an HError; what
+// it read is compared with the table as Go sees it through srv.Table.
 func TestOfficialJSSDKUnchanged(t *testing.T) {
-	t.Parallel()
 	node := nodetest.Need(t)
-	web := nodetest.MinappSDKWeb(t)
+	sdk := nodetest.MinappSDK(t)
+	for _, build := range []struct{ runtime, file string }{{"web", "web.js"}, {"wechat", "index.js"}} {
+		t.Run(build.runtime, func(t *testing.T) {
+			t.Parallel()
+			officialSDKCRUD(t, node, sdk, build.runtime, filepath.Join(sdk, "lib", build.file))
+		})
+	}
+}
+
+func officialSDKCRUD(t *testing.T, node, sdk, runtime, buildJS string) {
 	srv := emulator.New()
 	t.Cleanup(srv.Close)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, node, filepath.Join("testdata", "officialsdk", "crud.js"), web, srv.URL, srv.ClientID)
+	cmd := exec.CommandContext(ctx, node, filepath.Join("testdata", "officialsdk", "crud.js"), buildJS, srv.URL, srv.ClientID, runtime)
+	cmd.Env = append(os.Environ(), "MINAPP_REGENERATOR="+filepath.Join(filepath.Dir(sdk), "regenerator-runtime"))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())
 

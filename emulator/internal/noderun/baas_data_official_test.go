@@ -79,7 +79,7 @@ const mark = (i) => new Promise((resolve) => {
 // vectors written by hand.
 func TestDataRequestsAreTheOfficialSDKs(t *testing.T) {
 	node := nodetest.Need(t)
-	web := nodetest.MinappSDKWeb(t)
+	web := filepath.Join(nodetest.MinappSDK(t), "lib", "web.js")
 	p := newPlatform(t)
 
 	// The official SDK, in Node, with a browser's XMLHttpRequest.

@@ -1,9 +1,11 @@
-// Drives the official JS SDK (minapp-sdk's web build, unchanged) against
-// the emulator: node crud.js SDK_WEB_JS HOST CLIENT_ID. Prints one JSON
-// object with what the SDK returned; the Go test compares it with the
-// emulator's own view of the table (srv.Table).
+// Drives the official JS SDK (minapp-sdk, unchanged) against the
+// emulator: node crud.js SDK_BUILD_JS HOST CLIENT_ID web|wechat, where the
+// build is lib/web.js (a browser: xhr.js gives it one) or lib/index.js (a
+// WeChat mini-program: wx.js gives it one). Prints one JSON object with
+// what the SDK returned; the Go test compares it with the emulator's own
+// view of the table (srv.Table).
 'use strict';
-require('./xhr.js');
+require(process.argv[5] === 'wechat' ? './wx.js' : './xhr.js');
 const BaaS = require(process.argv[2]);
 BaaS.init(process.argv[4], { host: process.argv[3] });
 
