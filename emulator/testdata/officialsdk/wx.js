@@ -4,6 +4,7 @@
 // follows WeChat's documented data handling: for GET the data object is
 // added to the query string (encodeURIComponent of key and value), for
 // other methods it is sent as JSON; dataType 'json' parses the answer.
+// XHR_TRACE=1 prints each exchange to stderr, to see what the SDK sent.
 'use strict';
 const http = require('node:http');
 

@@ -2,6 +2,7 @@
 // lib/web.js) under Node: `window`, `localStorage` and an asynchronous
 // XMLHttpRequest over node:http, with only what axios's XHR adapter uses.
 // The SDK itself is loaded unchanged.
+// XHR_TRACE=1 prints each exchange to stderr, to see what the SDK sent.
 'use strict';
 const http = require('node:http');
 
