@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -60,7 +61,7 @@ func tableID(ctx context.Context, c *baas.Client, name string) (string, error) {
 			return o.ID.String(), nil
 		}
 	}
-	return "", &baas.HError{Code: 404, Message: fmt.Sprintf("404: table %q does not exist", name)}
+	return "", &baas.HError{Code: 404, Message: fmt.Sprintf("table %q does not exist", name)}
 }
 
 func (a *app) dataCommand() *cobra.Command {
@@ -167,8 +168,10 @@ func (a *app) dataImportCommand() *cobra.Command {
 (createMany). A line as export wrote it goes back as it was: _id is left
 out, a pointer {"id","_table"} becomes its id, and id, created_at,
 created_by and the permissions are kept (the emulator honours a given id;
---new-ids leaves ids out so that new ones are made). Records the server
-refuses are listed on stderr and the exit code is 1.`,
+--new-ids leaves ids out so that new ones are made). A table the server
+does not list is sent by name, so that 'mincloud serve' without a schema
+makes it with the first write. Records the server refuses are listed on
+stderr and the exit code is 1.`,
 		Example: `  mincloud data import product product.jsonl
   mincloud data export product | mincloud --host http://127.0.0.1:8080 data import product -`,
 		Args: exactArgs("TABLE", "FILE"),
@@ -242,6 +245,14 @@ func readLines(r io.Reader, newIDs bool) ([]map[string]any, error) {
 // created and refused, and lists the refused ones on errOut.
 func importRecords(ctx context.Context, c *baas.Client, table string, records []map[string]any, errOut io.Writer) (int, int, error) {
 	id, err := tableID(ctx, c, table)
+	unlisted := false
+	var he *baas.HError
+	if errors.As(err, &he) && he.Code == 404 {
+		// Not in the table list: send by name, so that an emulator without
+		// a schema makes the table with its first write, as it does for
+		// any caller; a server that has no such table answers 404.
+		id, unlisted, err = table, true, nil
+	}
 	if err != nil {
 		return 0, 0, err
 	}
@@ -250,6 +261,9 @@ func importRecords(ctx context.Context, c *baas.Client, table string, records []
 		batch := records[start:min(start+dataBatch, len(records))]
 		resp, err := c.Do(ctx, baas.Request{Method: http.MethodPost, Path: "/oserve/v2.4/table/" + id + "/record/",
 			Query: url.Values{"enable_trigger": {"0"}}, Body: batch, Name: table})
+		if errors.As(err, &he) && he.Code == 404 && unlisted {
+			return ok, refused, &baas.HError{Code: 404, Message: fmt.Sprintf("table %q does not exist", table)}
+		}
 		if err != nil {
 			return ok, refused, err
 		}

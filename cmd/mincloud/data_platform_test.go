@@ -128,6 +128,14 @@ func (p *fakePlatform) serve(w http.ResponseWriter, r *http.Request, body []byte
 		answer(201, map[string]any{"status": "ok"})
 	case len(parts) == 5 && parts[1] == "v2.4" && parts[2] == "table" && parts[4] == "record":
 		id, _ := strconv.Atoi(parts[3])
+		known := false
+		for _, t := range p.tables {
+			known = known || t.ID == id
+		}
+		if !known { // the platform's record paths take a table's id
+			answer(404, map[string]any{"error_msg": "Not found."})
+			return
+		}
 		if r.Method == http.MethodPost {
 			var recs []map[string]any
 			if json.Unmarshal(body, &recs) != nil {
@@ -265,4 +273,17 @@ func TestDataImportExportAgainstThePlatform(t *testing.T) {
 	r = c.run("data", "export", "nope")
 	assert.Equal(t, 1, r.code, r)
 	assert.Contains(t, r.stderr, `table "nope" does not exist`)
+}
+
+// TestDataImportIntoAMissingTableOnThePlatform: a table the list lacks is
+// sent by name (an emulator without a schema makes it); the platform's 404
+// comes back as "table ... does not exist", once.
+func TestDataImportIntoAMissingTableOnThePlatform(t *testing.T) {
+	p := newFakePlatform(t)
+	c := p.cli(t)
+	c.stdin = "{\"a\":1}\n"
+	r := c.run("data", "import", "nope", "-")
+	assert.Equal(t, 1, r.code, r)
+	assert.Contains(t, r.stderr, `error: 404: table "nope" does not exist`)
+	assert.Equal(t, []string{"GET /oserve/v1.8/table/?name=nope", `POST /oserve/v2.4/table/nope/record/?enable_trigger=0 [{"a":1}]`}, p.take())
 }

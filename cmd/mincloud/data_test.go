@@ -160,3 +160,19 @@ func TestServeTriggerRunsAJavaScriptFunction(t *testing.T) {
 	assert.Equal(t, 2, r.code, r)
 	assert.Contains(t, r.stderr, "use TABLE:FUNCTION")
 }
+
+// TestServeSaysANewTableOnce: without a schema, serve says once per table
+// that a first write made it (issue 15), however many writes follow.
+func TestServeSaysANewTableOnce(t *testing.T) {
+	// In-process (not parallel): the command runs with the test's environment.
+	srv, c := serveData(t)
+	assert.Contains(t, strings.Join(srv.banner, "\n"), "no schema: a table is made by its first write")
+	c.stdin = "{\"a\":1}\n{\"a\":2}\n"
+	for range 2 {
+		r := c.run("data", "import", "fresh", "-")
+		require.Equal(t, 0, r.code, r)
+	}
+	require.NoError(t, srv.stop())
+	out := srv.rest.String()
+	assert.Equal(t, 1, strings.Count(out, `table "fresh" made by its first write`), out)
+}
