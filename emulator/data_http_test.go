@@ -387,6 +387,27 @@ func TestDataFileAcrossRestarts(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// TestDataEachEmulatorItsOwnMemory: without a file, each emulator.New has
+// a database of its own, so that parallel tests never share records.
+func TestDataEachEmulatorItsOwnMemory(t *testing.T) {
+	t.Parallel()
+	a, b := emulator.New(), emulator.New()
+	t.Cleanup(a.Close)
+	t.Cleanup(b.Close)
+	_, err := a.Table("shared").Insert(map[string]any{"id": "x1", "n": 1})
+	require.NoError(t, err)
+	n, err := b.Table("shared").Count("")
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "b sees none of a's records")
+	_, err = b.Table("shared").Get("x1")
+	assert.Error(t, err)
+	_, err = b.Table("shared").Insert(map[string]any{"id": "x1", "n": 2})
+	require.NoError(t, err, "the same id is free in b")
+	r, err := a.Table("shared").Get("x1")
+	require.NoError(t, err)
+	assert.Equal(t, json.Number("1"), r["n"], "b's write did not reach a")
+}
+
 // TestDataNewTableSaidOnce: without a schema a first write makes the
 // table, and the log says so once.
 func TestDataNewTableSaidOnce(t *testing.T) {

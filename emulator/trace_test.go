@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mincloud-go/baas/function"
+	"github.com/mincloud-go/baas/internal/nodetest"
 )
 
 func TestTraceIDOf(t *testing.T) {
@@ -103,4 +107,42 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestJSJobRecordsTheCallersTraceID: a JavaScript function's job carries
+// the caller's trace id too, in its record and on each console line.
+func TestJSJobRecordsTheCallersTraceID(t *testing.T) {
+	nodetest.Need(t)
+	srv := New()
+	defer srv.Close()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tracedJS.js"), []byte("exports.main = async function () { console.log('from js'); return 1 }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.LoadDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", srv.URL+"/hserve/v1/cloud-function/job/", strings.NewReader(`{"function_name":"tracedJS","sync":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Hydrogen-Client-ID", srv.ClientID)
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	c := &http.Client{Timeout: 2 * time.Minute}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	jobs := srv.Jobs()
+	if len(jobs) != 1 || jobs[0].TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Fatalf("jobs %+v", jobs)
+	}
+	if len(jobs[0].Log) != 1 || !strings.HasSuffix(jobs[0].Log[0], " from js trace_id=4bf92f3577b34da6a3ce929d0e0e4736") {
+		t.Errorf("log %q", jobs[0].Log)
+	}
 }

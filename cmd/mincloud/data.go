@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -42,13 +44,13 @@ func (a *app) openAPI(cmd *cobra.Command) (*baas.Client, error) {
 // a table by its first write (an import into a fresh emulator works, an
 // export of a table never written is empty), and a server that knows no
 // such table answers 404 naming it.
-func tableID(ctx context.Context, c *baas.Client, name string) (string, error) {
+func tableID(ctx context.Context, c *baas.Client, name string) (id string, listed bool, err error) {
 	if _, err := strconv.ParseInt(name, 10, 64); err == nil {
-		return name, nil
+		return name, true, nil
 	}
 	resp, err := c.Do(ctx, baas.Request{Method: http.MethodGet, Path: "/oserve/v1.8/table/", Query: url.Values{"name": {name}}, Name: name})
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	var page struct {
 		Objects []struct {
@@ -57,14 +59,14 @@ func tableID(ctx context.Context, c *baas.Client, name string) (string, error) {
 		} `json:"objects"`
 	}
 	if err := resp.Unmarshal(&page); err != nil {
-		return "", err
+		return "", false, err
 	}
 	for _, o := range page.Objects {
 		if o.Name == name {
-			return o.ID.String(), nil
+			return o.ID.String(), true, nil
 		}
 	}
-	return url.PathEscape(name), nil
+	return url.PathEscape(name), false, nil
 }
 
 func (a *app) dataCommand() *cobra.Command {
@@ -122,9 +124,20 @@ func (a *app) dataExportCommand() *cobra.Command {
 	return cmd
 }
 
+// missingTable says a table does not exist when a server answered 404 to
+// a table its list lacks without naming it: clearer than the platform's
+// bare "Not found.". An answer that names the table is the server's word.
+func missingTable(err error, table string, listed bool) error {
+	var he *baas.HError
+	if !listed && errors.As(err, &he) && he.Code == http.StatusNotFound && !strings.Contains(he.Message, table) {
+		return &baas.HError{Code: http.StatusNotFound, Message: fmt.Sprintf("table %q does not exist", table)}
+	}
+	return err
+}
+
 // exportTable writes the records page by page, in a stable order.
 func exportTable(ctx context.Context, c *baas.Client, table, where string, w io.Writer) (int, error) {
-	id, err := tableID(ctx, c, table)
+	id, listed, err := tableID(ctx, c, table)
 	if err != nil {
 		return 0, err
 	}
@@ -137,7 +150,7 @@ func exportTable(ctx context.Context, c *baas.Client, table, where string, w io.
 			"order_by": {"created_at,id"}, "where": {where}}
 		resp, err := c.Do(ctx, baas.Request{Method: http.MethodGet, Path: "/oserve/v2.4/table/" + id + "/record/", Query: q, Name: table})
 		if err != nil {
-			return n, err
+			return n, missingTable(err, table, listed)
 		}
 		var page struct {
 			Objects []json.RawMessage `json:"objects"`
@@ -171,8 +184,10 @@ func (a *app) dataImportCommand() *cobra.Command {
 (createMany). A line as export wrote it goes back as it was: _id is left
 out, a pointer {"id","_table"} becomes its id, and id, created_at,
 created_by and the permissions are kept (the emulator honours a given id;
---new-ids leaves ids out so that new ones are made). Records the server
-refuses are listed on stderr and the exit code is 1.`,
+--new-ids leaves ids out so that new ones are made). A table the server
+does not list is sent by name, so that 'mincloud serve' without a schema
+makes it with the first write. Records the server refuses are listed on
+stderr and the exit code is 1.`,
 		Example: `  mincloud data import product product.jsonl
   mincloud data export product | mincloud --host http://127.0.0.1:8080 data import product -`,
 		Args: exactArgs("TABLE", "FILE"),
@@ -245,7 +260,7 @@ func readLines(r io.Reader, newIDs bool) ([]map[string]any, error) {
 // importRecords creates the records in batches; it returns how many were
 // created and refused, and lists the refused ones on errOut.
 func importRecords(ctx context.Context, c *baas.Client, table string, records []map[string]any, errOut io.Writer) (int, int, error) {
-	id, err := tableID(ctx, c, table)
+	id, listed, err := tableID(ctx, c, table)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -255,7 +270,7 @@ func importRecords(ctx context.Context, c *baas.Client, table string, records []
 		resp, err := c.Do(ctx, baas.Request{Method: http.MethodPost, Path: "/oserve/v2.4/table/" + id + "/record/",
 			Query: url.Values{"enable_trigger": {"0"}}, Body: batch, Name: table})
 		if err != nil {
-			return ok, refused, err
+			return ok, refused, missingTable(err, table, listed)
 		}
 		var res struct {
 			Succeed         int `json:"succeed"`

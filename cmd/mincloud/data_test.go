@@ -89,12 +89,18 @@ func TestSchemaImportThenDataRoundTrip(t *testing.T) {
 	assert.Equal(t, 1, r.code, r)
 	assert.Contains(t, r.stderr, `404: Table "nope" does not exist.`, "the server's answer, said once")
 
-	// The sqlite3 tool reads the file (serve is still running).
-	if _, err := exec.LookPath("sqlite3"); err == nil {
-		b, err := exec.Command("sqlite3", dbPath, "SELECT count(*) FROM mc_tables").CombinedOutput()
-		require.NoError(t, err, string(b))
-		assert.Equal(t, "2", strings.TrimSpace(string(b)))
+	// The sqlite3 tool reads the file (serve is still running). Under CI
+	// (.ci/run installs it) its absence is a failure, not a skip.
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the sqlite3 tool is needed and CI is set: %v", err)
+		}
+		t.Logf("sqlite3 not found: the file's readability by it is not checked")
+		return
 	}
+	b, err := exec.Command("sqlite3", dbPath, "SELECT count(*) FROM mc_tables").CombinedOutput()
+	require.NoError(t, err, string(b))
+	assert.Equal(t, "2", strings.TrimSpace(string(b)))
 }
 
 // TestDataImportIntoAFreshEmulator: without a schema the emulator makes a
@@ -175,4 +181,20 @@ func TestServeTriggerRunsAJavaScriptFunction(t *testing.T) {
 	r := newCLI(t).onBinary().run("serve", "--addr", "127.0.0.1:0", "--trigger", "note")
 	assert.Equal(t, 2, r.code, r)
 	assert.Contains(t, r.stderr, "use TABLE:FUNCTION")
+}
+
+// TestServeSaysANewTableOnce: without a schema, serve says once per table
+// that a first write made it (issue 15), however many writes follow.
+func TestServeSaysANewTableOnce(t *testing.T) {
+	// In-process (not parallel): the command runs with the test's environment.
+	srv, c := serveData(t)
+	assert.Contains(t, strings.Join(srv.banner, "\n"), "no schema: a table is made by its first write")
+	c.stdin = "{\"a\":1}\n{\"a\":2}\n"
+	for range 2 {
+		r := c.run("data", "import", "fresh", "-")
+		require.Equal(t, 0, r.code, r)
+	}
+	require.NoError(t, srv.stop())
+	out := srv.rest.String()
+	assert.Equal(t, 1, strings.Count(out, `table "fresh" made by its first write`), out)
 }

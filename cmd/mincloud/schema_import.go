@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -273,7 +274,13 @@ func resolveRefs(t schemaTable, byName map[string]string) (map[string]json.RawMe
 		if !ok {
 			return nil, fmt.Errorf("table %s, field %v: table %q does not exist", t.name, f["name"], ref)
 		}
-		f["schema_id"] = id
+		// The id as the table list gave it: a number on the platform, as
+		// the hosted CLI copies it (item.schema_id = table.id).
+		if _, err := strconv.ParseInt(id, 10, 64); err == nil {
+			f["schema_id"] = json.Number(id)
+		} else {
+			f["schema_id"] = id
+		}
 		delete(f, "schema_name")
 	}
 	sc["fields"], _ = json.Marshal(fields)

@@ -609,6 +609,8 @@ module.exports = function installData (BaaS, { HError, target }) {
       return c
     }
 
+    // withCount defaults to false, as in the JS SDK 3.x: the platform's
+    // cloud-function docs disagree (reference §10.4), the SDK decides.
     find ({ withCount = false } = {}) {
       const params = this._conditions()
       this._initQueryParams()
