@@ -74,7 +74,7 @@ type Server struct {
 	oauth   oauthState  // the Open API's sessions, codes and tokens
 	conns   connTracker // the open connections, for Close
 	js      jsState     // the Node workers of JavaScript functions
-	events  eventHub    // job events and log lines for the dashboard and logs --follow (events.go)
+	events  eventHub    // job events and log lines: WatchJobs, the dashboard and logs --follow (events.go)
 
 	mu        sync.Mutex // guards the three below
 	functions map[string]*fnRecord
@@ -181,7 +181,7 @@ func (s *Server) Close() {
 		s.conns.wait()
 		s.hs.Close() // nothing is left open; this only marks it closed
 		s.sched.stop()
-		s.records.watch.closeAll()
+		s.events.close()
 		s.closeJS()
 		s.innerHTTP.CloseIdleConnections()
 		s.closeData()
