@@ -464,6 +464,10 @@ func TestJSRequireRelativeAndBuiltin(t *testing.T) {
 		assert.Contains(t, err.Error(), "is not valid", bad)
 	}
 	assert.NotContains(t, srv.Functions(), ".hidden")
+	err = srv.RegisterJSFile("node_modules", filepath.Join(dir, "plain.js"))
+	require.Error(t, err, "RegisterJSFile applies the same rule")
+	assert.Contains(t, err.Error(), "is not valid")
+	assert.NotContains(t, srv.Functions(), "node_modules")
 	_, err = srv.LoadDir(filepath.Join(dir, "nope"))
 	require.Error(t, err)
 }
