@@ -126,6 +126,9 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	if err := cfg.checkNode(); err != nil {
+		return nil, err
+	}
 	cfg.deadlinesOffWhenInspecting()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
