@@ -406,8 +406,8 @@ func TestJSParseErrorsAtRegistration(t *testing.T) {
 	assert.Equal(t, []string{"bad", "good"}, names)
 }
 
-// WithNode pointing at something that is not Node.js is refused when
-// JavaScript first needs it, with the reason and the versions that work;
+// WithNode pointing at something that is not Node.js is refused when the
+// emulator starts, with the reason and the versions that work;
 // not "not found" for a file that exists.
 func TestJSWithNodeThatIsNotNode(t *testing.T) {
 	t.Parallel()
