@@ -84,9 +84,9 @@ type Server struct {
 	data *dataState // the tables (data.go)
 }
 
-// fnRecord is a function the emulator knows: registered in Go, or
-// JavaScript registered or created over the Open API (h runs it in Node;
-// h is nil only for one created without code).
+// fnRecord is a function the emulator knows: registered in Go (h), or
+// JavaScript registered or created over the Open API (js runs it in
+// Node); both are nil only for one created without code.
 type fnRecord struct {
 	name, code, remark string
 	created, updated   time.Time
