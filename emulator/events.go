@@ -8,12 +8,15 @@ import (
 	"time"
 )
 
-// The job events behind the dashboard's live view and `mincloud logs
-// --follow`: a job was created or changed status ("job"), a job logged a
-// line ("log"). Publishers never wait: each subscriber has a fixed buffer,
-// and one that falls behind is dropped (its stream ends with a "lost"
-// event and the client reloads), so a slow or stuck reader costs a
-// bounded amount of memory and never slows a job.
+// The one mechanism for job events: a job was created or changed status
+// ("job"), a job logged a line ("log"). Two kinds of listener take them
+// from the same hub, under the same lock, in the same order: the streams
+// behind the dashboard's live view and `mincloud logs --follow` (encoded
+// SSE frames, "job" and "log"), and [Server.WatchJobs]' watchers (a
+// [JobEvent] per "job"). Publishers never wait and every listener is
+// bounded: a stream that falls behind is dropped (it ends with a "lost"
+// event and the client reloads); a watcher's channel holds watchBuffer
+// events and it misses the rest, counted in its next event's Dropped.
 
 const (
 	// subscriberBuffer and subscriberBytes are how far a subscriber may
@@ -39,11 +42,31 @@ type logEvent struct {
 	Line string `json:"line"`
 }
 
-// eventHub fans events out to the subscribers. The zero value is ready.
+// eventHub fans events out to the streams and the watchers. The zero
+// value is ready. Its lock is taken inside a job's lock (logAppended) and
+// takes no other.
 type eventHub struct {
-	n    atomic.Int32 // subscribers; read without the lock so that no listener costs nothing
-	mu   sync.Mutex
-	subs map[*subscriber]struct{}
+	// n counts streams and watchers, nStreams the streams alone; both are
+	// read without the lock so that no listener costs nothing and a job
+	// change is encoded for streams only when one is open.
+	n        atomic.Int32
+	nStreams atomic.Int32
+	mu       sync.Mutex
+	subs     map[*subscriber]struct{}
+	watchers map[*watcher]struct{}
+	closed   bool // Close was called: no new watcher
+}
+
+// watcher is one [Server.WatchJobs] channel.
+type watcher struct {
+	ch      chan JobEvent
+	dropped int // events missed since the last one sent
+}
+
+// count refreshes the counters; the caller holds h.mu.
+func (h *eventHub) count() {
+	h.nStreams.Store(int32(len(h.subs)))
+	h.n.Store(int32(len(h.subs) + len(h.watchers)))
 }
 
 // subscriber is one stream's queue of encoded events.
@@ -70,7 +93,7 @@ func (h *eventHub) subscribe(fn string) (*subscriber, bool) {
 	}
 	sub := &subscriber{function: fn, ch: make(chan []byte, subscriberBuffer), lost: make(chan struct{})}
 	h.subs[sub] = struct{}{}
-	h.n.Store(int32(len(h.subs)))
+	h.count()
 	return sub, true
 }
 
@@ -78,16 +101,56 @@ func (h *eventHub) subscribe(fn string) (*subscriber, bool) {
 func (h *eventHub) unsubscribe(sub *subscriber) {
 	h.mu.Lock()
 	delete(h.subs, sub)
-	h.n.Store(int32(len(h.subs)))
+	h.count()
 	h.mu.Unlock()
 }
 
-// publish sends one frame to the function's subscribers, dropping those
-// whose buffer is full.
-func (h *eventHub) publish(fn, kind string, ev any) {
+// watch adds a watcher of job changes; after close its channel comes
+// closed.
+func (h *eventHub) watch() *watcher {
+	w := &watcher{ch: make(chan JobEvent, watchBuffer)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		close(w.ch)
+		return w
+	}
+	if h.watchers == nil {
+		h.watchers = map[*watcher]struct{}{}
+	}
+	h.watchers[w] = struct{}{}
+	h.count()
+	return w
+}
+
+// unwatch ends w's watch and closes its channel, once.
+func (h *eventHub) unwatch(w *watcher) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.watchers[w]; ok {
+		delete(h.watchers, w)
+		h.count()
+		close(w.ch)
+	}
+}
+
+// close ends every watch, on Close. Streams end on the server's context.
+func (h *eventHub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for w := range h.watchers {
+		close(w.ch)
+	}
+	h.watchers = nil
+	h.count()
+}
+
+// frame encodes one SSE event.
+func frame(kind string, ev any) []byte {
 	data, err := json.Marshal(ev)
 	if err != nil {
-		return // cannot happen: strings, numbers and times
+		return nil // cannot happen: strings, numbers and times
 	}
 	var b bytes.Buffer
 	b.Grow(len(kind) + len(data) + 16)
@@ -96,9 +159,24 @@ func (h *eventHub) publish(fn, kind string, ev any) {
 	b.WriteString("\ndata: ")
 	b.Write(data) // JSON holds no raw newline, so one data line is enough
 	b.WriteString("\n\n")
-	frame := b.Bytes()
+	return b.Bytes()
+}
+
+// publish sends one frame to the function's streams, dropping those
+// whose buffer is full.
+func (h *eventHub) publish(fn, kind string, ev any) {
+	f := frame(kind, ev)
+	if f == nil {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.sendStreams(fn, f)
+}
+
+// sendStreams gives frame to the function's streams; the caller holds
+// h.mu.
+func (h *eventHub) sendStreams(fn string, frame []byte) {
 	for sub := range h.subs {
 		if sub.function != "" && sub.function != fn {
 			continue
@@ -113,7 +191,7 @@ func (h *eventHub) publish(fn, kind string, ev any) {
 		delete(h.subs, sub)
 		close(sub.lost)
 	}
-	h.n.Store(int32(len(h.subs)))
+	h.count()
 }
 
 // The hooks the job code calls. Each costs one atomic load when nobody
@@ -129,10 +207,28 @@ func (h *eventHub) jobChanged(rec Job) {
 }
 
 // publishJob is jobChanged's work, apart so that jobChanged allocates
-// nothing when nobody listens (rec escapes here).
+// nothing when nobody listens (rec escapes here). The frame is encoded
+// before the lock, and only when a stream is open; watchers and streams
+// then get the change under one lock, so both see the same order.
 func (h *eventHub) publishJob(rec Job) {
-	v := viewOf(&rec)
-	h.publish(rec.Function, "job", &v)
+	var f []byte
+	if h.nStreams.Load() > 0 {
+		v := viewOf(&rec)
+		f = frame("job", &v)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for w := range h.watchers {
+		select {
+		case w.ch <- JobEvent{Job: rec, Dropped: w.dropped}:
+			w.dropped = 0
+		default:
+			w.dropped++
+		}
+	}
+	if f != nil {
+		h.sendStreams(rec.Function, f)
+	}
 }
 
 // jobAdded publishes the new job j: call it once j is recorded.
@@ -143,11 +239,11 @@ func (h *eventHub) jobAdded(j *job) {
 	h.jobChanged(j.summary())
 }
 
-// logAppended publishes line, the n-th of j's log: call it with j.mu
-// held, right after appending, so that the lines go out in the log's
-// order.
+// logAppended publishes line, the n-th of j's log, to the streams
+// (watchers get no log lines): call it with j.mu held, right after
+// appending, so that the lines go out in the log's order.
 func (h *eventHub) logAppended(j *job, n int, line string) {
-	if h.n.Load() == 0 {
+	if h.nStreams.Load() == 0 {
 		return
 	}
 	h.publish(j.rec.Function, "log", &logEvent{ID: j.rec.ID, Function: j.rec.Function, N: n, Line: line})

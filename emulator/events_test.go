@@ -212,3 +212,66 @@ func TestCloseEndsEventStreams(t *testing.T) {
 	// Close returned, so the server has let go of the stuck connection
 	// too (its kernel may still hold the unsent bytes for a while).
 }
+
+// WatchJobs and the event stream are one mechanism: the same job changes
+// reach a watcher and a stream, in the same order, and the stream's log
+// lines come from the same hub. Close ends the watch, and a watch opened
+// after Close comes closed.
+func TestWatchJobsAndTheStreamSeeTheSameChanges(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	srv.Register("hello", hello)
+	srv.Register("talk", func(ctx context.Context, ev *function.Event) (any, error) {
+		function.Logger(ctx).Info("said once")
+		return "ok", nil
+	})
+	stream := openEvents(t, srv, "")
+	watch, stop := srv.WatchJobs()
+	defer stop()
+	for _, fn := range []string{"hello", "talk", "hello"} {
+		_, err := c.Invoke(context.Background(), fn, nil, true)
+		require.NoError(t, err)
+	}
+	type change struct {
+		id     int64
+		status string
+	}
+	var fromWatch, fromStream []change
+	for range 9 {
+		select {
+		case ev := <-watch:
+			fromWatch = append(fromWatch, change{ev.Job.ID, ev.Job.Status})
+		case <-time.After(time.Minute):
+			t.Fatal("no job change from WatchJobs")
+		}
+	}
+	var logs []string
+	for len(fromStream) < 9 {
+		ev := next(t, stream)
+		switch ev.event {
+		case "job":
+			var j struct {
+				ID     int64  `json:"id"`
+				Status string `json:"status"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(ev.data), &j))
+			fromStream = append(fromStream, change{j.ID, j.Status})
+		case "log":
+			logs = append(logs, ev.data)
+		}
+	}
+	assert.Equal(t, fromWatch, fromStream, "one hub, one order")
+	require.Len(t, logs, 3, "hello logs a line, talk one: the stream carries them")
+	assert.Contains(t, logs[1], "said once")
+	select {
+	case ev := <-watch:
+		t.Fatalf("an event more than the changes: %+v", ev)
+	default:
+	}
+	srv.Close()
+	_, open := <-watch
+	assert.False(t, open, "Close ends the watch")
+	late, _ := srv.WatchJobs()
+	_, open = <-late
+	assert.False(t, open, "a watch after Close comes closed")
+}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sort"
 	"time"
+
+	"github.com/mincloud-go/baas/internal/fnroot"
 )
 
 // The Open API's function management: list, create, read, update and
@@ -37,8 +39,13 @@ func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
 	if !s.readObject(w, r, &c, false) {
 		return
 	}
-	if c.Name == nil || checkName(*c.Name) != nil {
-		writeError(w, http.StatusBadRequest, "name is required and may not contain / or \\.")
+	if c.Name == nil {
+		writeError(w, http.StatusBadRequest, "name is required.")
+		return
+	}
+	// The one name rule of internal/fnroot, whose message says why.
+	if err := fnroot.CheckName(*c.Name); err != nil {
+		writeError(w, http.StatusBadRequest, "The "+err.Error()+".")
 		return
 	}
 	now := time.Now()

@@ -41,6 +41,26 @@ const maxJSResult = baas.DefaultMaxResponseBytes - 2<<20
 // whichever function is called next.
 const warmWorkers = 2
 
+// checkNode refuses, when the emulator starts, a Node given by WithNode or
+// MINCLOUD_NODE that is there but is not a Node.js the worker runs on
+// (not executable, not Node.js, too old), so that the mistake is said
+// once, with its reason, instead of on every JavaScript call. A Node that
+// is not there at all is left for the first JavaScript function to
+// report: Go functions need no Node. The check runs `node --version` once
+// per executable and process (nodebin caches it).
+func (c *config) checkNode() error {
+	if c.nodePath == "" && os.Getenv("MINCLOUD_NODE") == "" {
+		return nil // node on PATH, looked up when a JavaScript function needs it
+	}
+	if _, err := nodebin.Find(c.nodePath); err != nil && !nodebin.Missing(err) {
+		if c.nodePath != "" {
+			return fmt.Errorf("WithNode: %w", err)
+		}
+		return err
+	}
+	return nil
+}
+
 // nodePool returns the worker pool, starting it on first use. Node is
 // looked up and its version checked once: a path that is not a supported
 // Node.js is refused then, with the reason, and the same answer is given

@@ -406,8 +406,8 @@ func TestJSParseErrorsAtRegistration(t *testing.T) {
 	assert.Equal(t, []string{"bad", "good"}, names)
 }
 
-// WithNode pointing at something that is not Node.js is refused when
-// JavaScript first needs it, with the reason and the versions that work;
+// WithNode pointing at something that is not Node.js is refused when the
+// emulator starts, with the reason and the versions that work;
 // not "not found" for a file that exists.
 func TestJSWithNodeThatIsNotNode(t *testing.T) {
 	t.Parallel()
@@ -418,10 +418,41 @@ func TestJSWithNodeThatIsNotNode(t *testing.T) {
 		{"/etc/passwd", "is not executable"},
 		{"/bin/true", "is not Node.js"},
 	} {
-		srv, _ := setup(t, emulator.WithNode(c.path))
-		err := srv.RegisterJS("hello", "exports.main = async () => 'hi'")
+		// Refused when the emulator starts, naming the option and the
+		// versions that work, before any function is registered.
+		srv, err := emulator.Listen("127.0.0.1:0", emulator.WithNode(c.path))
+		if err == nil {
+			srv.Close()
+		}
 		require.Error(t, err, c.path)
+		assert.Contains(t, err.Error(), "WithNode", c.path)
 		assert.Contains(t, err.Error(), c.want, c.path)
+		if c.path == "/bin/true" {
+			assert.Contains(t, err.Error(), "12.17 or later", "the versions that work")
+		}
 		assert.NotContains(t, err.Error(), "not found", c.path)
+		assert.PanicsWithValue(t, "emulator: "+err.Error(), func() { emulator.New(emulator.WithNode(c.path)) })
 	}
+}
+
+// MINCLOUD_NODE naming something that is not Node.js is refused at start
+// the same way; one naming no file at all is not (Go functions need no
+// Node), and says so where a JavaScript function is registered. Not
+// parallel: it sets the environment.
+func TestJSMINCLOUD_NODEThatIsNotNode(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("unix paths")
+	}
+	t.Setenv("MINCLOUD_NODE", "/bin/true")
+	_, err := emulator.Listen("127.0.0.1:0")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "/bin/true (from MINCLOUD_NODE) is not Node.js")
+
+	t.Setenv("MINCLOUD_NODE", filepath.Join(t.TempDir(), "no-node-here"))
+	srv, err := emulator.Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	defer srv.Close()
+	err = srv.RegisterJS("hello", "exports.main = async () => 'hi'")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "was not found")
 }

@@ -429,6 +429,7 @@ func TestJSOutOfMemory(t *testing.T) {
 	assert.Equal(t, "out of memory: the function used more than 32 MB", res.Error.Message)
 	j := lastJob(t, srv, "hog")
 	assert.Equal(t, emulator.StatusExecutionFailed, j.Status)
+	assert.Greater(t, j.MemUsage, int64(16<<20), "the record says the memory the job used, not 0 B")
 	for _, line := range j.Log {
 		assert.NotContains(t, line, "FATAL ERROR", "V8's own report stays out of the job's log")
 		assert.NotContains(t, line, "node::", "so does its native stack")
@@ -464,6 +465,10 @@ func TestJSRequireRelativeAndBuiltin(t *testing.T) {
 		assert.Contains(t, err.Error(), "is not valid", bad)
 	}
 	assert.NotContains(t, srv.Functions(), ".hidden")
+	err = srv.RegisterJSFile("node_modules", filepath.Join(dir, "plain.js"))
+	require.Error(t, err, "RegisterJSFile applies the same rule")
+	assert.Contains(t, err.Error(), "is not valid")
+	assert.NotContains(t, srv.Functions(), "node_modules")
 	_, err = srv.LoadDir(filepath.Join(dir, "nope"))
 	require.Error(t, err)
 }
@@ -689,4 +694,23 @@ func TestJSAsyncJobsGoThroughTheQueue(t *testing.T) {
 		require.Len(t, j.Log, 1)
 		assert.True(t, strings.HasSuffix(j.Log[0], " INFO done "+strconv.Itoa(i)), j.Log[0])
 	}
+}
+
+// A result the SDK's 64 MiB answer cap could not take says, in the job,
+// that it is too large and what the limit is, rather than failing in the
+// caller's SDK or as a killed process: the emulator's cap is the SDK's
+// less room for the answer around it.
+func TestJSResultPastTheSDKsCapSaysTooLarge(t *testing.T) {
+	t.Parallel()
+	srv, c := jsSetup(t, map[string]string{
+		"huge": "exports.main = async () => 'x'.repeat(63 << 20)",
+		"ok":   "exports.main = async () => 'fine'",
+	}, emulator.WithMemoryLimit(1024), emulator.WithSyncTimeout(60*time.Second))
+	res, err := c.Invoke(context.Background(), "huge", nil, true)
+	require.NoError(t, err, "the answer fits the SDK's cap")
+	assert.Equal(t, 1, res.Code)
+	assert.Contains(t, res.Error.Message, "the function's result is too large")
+	assert.Contains(t, res.Error.Message, fmt.Sprintf("limit of %d bytes", baas.DefaultMaxResponseBytes-2<<20))
+	assert.Equal(t, emulator.StatusExecutionFailed, lastJob(t, srv, "huge").Status)
+	assert.Equal(t, `{"code":0,"data":"fine","error":{}}`, call(t, c, "ok", nil))
 }

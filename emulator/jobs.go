@@ -139,7 +139,6 @@ func (j *job) startAt(t time.Time) {
 	j.rec.Queued = t.Sub(j.rec.CreatedAt)
 	ev := j.rec.withoutLog()
 	j.mu.Unlock()
-	j.srv.records.watch.send(ev)
 	j.srv.events.jobChanged(ev)
 }
 
@@ -157,7 +156,6 @@ func (j *job) finish(status string, res *Result) bool {
 	ev := j.rec.withoutLog()
 	j.mu.Unlock()
 	j.srv.records.grew(j, res.size())
-	j.srv.records.watch.send(ev)
 	j.srv.events.jobChanged(ev)
 	j.srv.sched.ended()
 	return true

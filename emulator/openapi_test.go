@@ -242,3 +242,29 @@ func keys(m map[string]json.RawMessage) []string {
 	}
 	return out
 }
+
+// The Open API's create refuses the names RegisterJS, RegisterJSFile, new
+// and deploy refuse: one rule (internal/fnroot.CheckName), whose reason
+// the 400 carries; nothing is created.
+func TestOpenAPICreateRefusesTheNamesTheRuleRefuses(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t)
+	tok := accessToken(t, srv)
+	for name, why := range map[string]string{
+		"a/b":          `may not hold / or \`,
+		".hidden":      "may not start with a dot",
+		"node_modules": "node_modules holds the functions' packages",
+		"tab\there":    "control character 0x09",
+		"":             "function name is empty",
+	} {
+		body, err := json.Marshal(map[string]string{"name": name, "function_code": "exports.main = (e, cb) => cb(null, 1)"})
+		require.NoError(t, err)
+		status, _, got := openAPI(t, srv, tok, "POST", "/oserve/v1.3/cloud-function/", string(body))
+		assert.Equal(t, 400, status, "%q: %s", name, got)
+		assertPlatformError(t, got, why)
+		assert.NotContains(t, srv.Functions(), name)
+	}
+	status, _, got := openAPI(t, srv, tok, "POST", "/oserve/v1.3/cloud-function/", `{"function_code":"x"}`)
+	assert.Equal(t, 400, status, got)
+	assertPlatformError(t, got, "name is required")
+}

@@ -36,7 +36,6 @@ type jobRecords struct {
 	all    jobQueue
 	byID   map[int64]*job
 	byFunc map[string]*jobQueue
-	watch  watchers
 }
 
 func newJobRecords(maxCount int, maxBytes int64) *jobRecords {
@@ -67,7 +66,6 @@ func (r *jobRecords) add(j *job) {
 	}
 	q.push(j)
 	r.evict()
-	r.watch.send(j.rec.withoutLog())
 }
 
 // grew counts n more bytes (log or result) held by j's record, and

@@ -74,7 +74,7 @@ type Server struct {
 	oauth   oauthState  // the Open API's sessions, codes and tokens
 	conns   connTracker // the open connections, for Close
 	js      jsState     // the Node workers of JavaScript functions
-	events  eventHub    // job events and log lines for the dashboard and logs --follow (events.go)
+	events  eventHub    // job events and log lines: WatchJobs, the dashboard and logs --follow (events.go)
 
 	mu        sync.Mutex // guards the three below
 	functions map[string]*fnRecord
@@ -84,9 +84,9 @@ type Server struct {
 	data *dataState // the tables (data.go)
 }
 
-// fnRecord is a function the emulator knows: registered in Go, or
-// JavaScript registered or created over the Open API (h runs it in Node;
-// h is nil only for one created without code).
+// fnRecord is a function the emulator knows: registered in Go (h), or
+// JavaScript registered or created over the Open API (js runs it in
+// Node); both are nil only for one created without code.
 type fnRecord struct {
 	name, code, remark string
 	created, updated   time.Time
@@ -124,6 +124,9 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		cfg.clientSecret = randomHex(20)
 	}
 	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if err := cfg.checkNode(); err != nil {
 		return nil, err
 	}
 	cfg.deadlinesOffWhenInspecting()
@@ -181,7 +184,7 @@ func (s *Server) Close() {
 		s.conns.wait()
 		s.hs.Close() // nothing is left open; this only marks it closed
 		s.sched.stop()
-		s.records.watch.closeAll()
+		s.events.close()
 		s.closeJS()
 		s.innerHTTP.CloseIdleConnections()
 		s.closeData()

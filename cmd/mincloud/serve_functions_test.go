@@ -113,3 +113,25 @@ func TestServeFunctionsReportsABrokenFunctionOnce(t *testing.T) {
 	assert.Contains(t, r.stdout, `Could not resolve \"not-installed-here\"`)
 	assert.Equal(t, 1, strings.Count(srv.rest.String(), "does not load"), srv.rest.String())
 }
+
+// A file of the folder that does not parse is reported when serve starts,
+// with its file and line (esbuild's parse error: serve bundles each
+// function as deploy does), not only at its first call; the other
+// functions are served.
+func TestServeFunctionsSaysWhereAFileDoesNotParse(t *testing.T) {
+	t.Parallel()
+	nodetest.Need(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "good.js"), []byte(`exports.main = async () => 'good'`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.js"), []byte("exports.main = function (event, callback) {\n  callback(null, 'x'))\n}\n"), 0o644))
+	srv, err := startServe("--client-id", "serve-parse", "--functions", dir)
+	require.NoError(t, err)
+	defer srv.stop()
+	waitFor(t, srv, "broken.js:2:") // said as serve starts, after the banner, with the file and the line
+
+	c := newCLI(t).onBinary()
+	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-parse"}
+	r := c.run("invoke", "good", "--json")
+	require.Equal(t, 0, r.code, r)
+	assert.JSONEq(t, `{"code":0,"data":"good","error":{}}`, r.stdout)
+}

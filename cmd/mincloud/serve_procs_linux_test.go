@@ -31,12 +31,23 @@ func procsWith(arg string) []string {
 	return out
 }
 
-// After SIGTERM, serve leaves no process a function started: an unref'd
+// After SIGTERM or SIGINT, serve leaves no process a function started: an unref'd
 // child, a detached one, and one whose parent shell has exited.
-func TestServeSIGTERMEndsWhatFunctionsStarted(t *testing.T) {
+func TestServeSIGTERMAndSIGINTEndWhatFunctionsStarted(t *testing.T) {
 	t.Parallel()
 	nodetest.Need(t)
-	tag := fmt.Sprintf("%d%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			serveStopsWith(t, sig)
+		})
+	}
+}
+
+// serveStopsWith runs serve, has a function start an unref'd, a detached
+// and an orphaned child, stops serve with sig and checks none is left.
+func serveStopsWith(t *testing.T, sig syscall.Signal) {
+	tag := fmt.Sprintf("%d%d%d", os.Getpid(), int(sig), time.Now().UnixNano()%1e6)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "spawner.js"), []byte(`const { spawn } = require('child_process')
 exports.main = async () => {
@@ -54,12 +65,12 @@ exports.main = async () => {
 	require.Equal(t, 0, r.code, r)
 	require.Len(t, procsWith(tag), 3, "the children run while serve does")
 
-	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, srv.cmd.Process.Signal(sig))
 	select {
 	case <-srv.done:
 	case <-time.After(time.Minute):
 		srv.cmd.Process.Kill()
-		t.Fatal("serve did not stop on SIGTERM")
+		t.Fatalf("serve did not stop on %v", sig)
 	}
-	assert.Empty(t, procsWith(tag), "processes left after SIGTERM")
+	assert.Empty(t, procsWith(tag), "processes left after %v", sig)
 }

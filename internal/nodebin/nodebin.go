@@ -81,10 +81,20 @@ func notFound(path, src string, err error) error {
 		}
 	}
 	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("JavaScript functions need Node.js, and %q (%s) was not found: %s", path, src, fix)
+		return fmt.Errorf("JavaScript functions need Node.js, and %q (%s) was not found: %s%w", path, src, fix, errMissing)
 	}
 	return fmt.Errorf("JavaScript functions need Node.js, and %q (%s) cannot be used: %v; %s", path, src, err, fix)
 }
+
+// errMissing marks the error of a Node that is not there at all (as
+// opposed to a file that is not Node.js); its text is empty so that it
+// adds nothing to the message.
+var errMissing = errors.New("")
+
+// Missing reports whether err, from [Find], says that there is no file at
+// all where Node was looked for: the machine has no Node, which only
+// JavaScript functions need.
+func Missing(err error) bool { return errors.Is(err, errMissing) }
 
 // versionLine is what `node --version` prints.
 var versionLine = regexp.MustCompile(`^v(\d+)\.(\d+)\.(\d+)\s*$`)

@@ -89,6 +89,11 @@ func TestWorkerDiesWithTheEmulator(t *testing.T) {
 	pid, err := strconv.Atoi(pidText)
 	require.NoError(t, err)
 
+	// The folder is there while its emulator lives. Once the emulator is
+	// killed, any emulator that starts may remove it, another test
+	// binary's as well as the one below, so it is looked at before.
+	_, err = os.Stat(dir)
+	require.NoError(t, err, "the living emulator's folder %q", dir)
 	require.NoError(t, cmd.Process.Kill()) // SIGKILL: no Close, no clean-up
 	cmd.Wait()
 	require.Eventually(t, func() bool {
@@ -100,8 +105,6 @@ func TestWorkerDiesWithTheEmulator(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond, "worker %d outlived the emulator", pid)
 
 	// The next emulator to start removes the killed one's folder.
-	_, err = os.Stat(dir)
-	require.NoError(t, err, "the killed emulator's folder %q", dir)
 	newPool(t, Config{MaxWorkers: 1})
 	_, err = os.Stat(dir)
 	assert.True(t, os.IsNotExist(err), "the killed emulator's folder is left: %v", err)

@@ -55,6 +55,20 @@ type Config struct {
 	SyncTimeout                            time.Duration
 	// NodeArgs go to node before the bootstrap script, e.g. --inspect.
 	NodeArgs []string
+
+	// now is the clock idleness is judged by (time.Now when nil), and
+	// reapEvery how often the idle reaper looks (IdleTimeout/4 when 0):
+	// tests move the clock instead of waiting for workers to idle out.
+	now       func() time.Time
+	reapEvery time.Duration
+}
+
+// clock is the time idleness is judged by.
+func (p *Pool) clock() time.Time {
+	if p.cfg.now != nil {
+		return p.cfg.now()
+	}
+	return time.Now()
 }
 
 // LogLine is one line of a job's log.
@@ -487,7 +501,7 @@ func (p *Pool) putLocked(w *worker, set *fnSet) *waiter {
 		return nil
 	}
 	now := time.Now()
-	w.idleAt = now
+	w.idleAt = p.clock()
 	if set == nil {
 		// A blank worker: to a syntax check, to whoever waits for a first
 		// worker, else kept.
@@ -584,7 +598,11 @@ func (p *Pool) discard(w *worker, set *fnSet) {
 // burst leaves no processes behind for good.
 func (p *Pool) reap() {
 	defer p.bg.Done()
-	tick := time.NewTicker(max(p.cfg.IdleTimeout/4, 10*time.Millisecond))
+	every := p.cfg.reapEvery
+	if every <= 0 {
+		every = max(p.cfg.IdleTimeout/4, 10*time.Millisecond)
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
@@ -595,7 +613,7 @@ func (p *Pool) reap() {
 		p.mu.Lock()
 		for k, s := range p.sets {
 			// idle is oldest first: the front ones have waited longest.
-			for len(s.idle) > 0 && time.Since(s.idle[0].idleAt) > p.cfg.IdleTimeout {
+			for len(s.idle) > 0 && p.clock().Sub(s.idle[0].idleAt) > p.cfg.IdleTimeout {
 				p.dropLocked(s.idle[0])
 				s.idle = s.idle[1:]
 			}

@@ -26,6 +26,32 @@ func newPool(t *testing.T, cfg Config) *Pool {
 	return p
 }
 
+// fakeClock is a clock the test moves, for the idle reaper.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// withClock has cfg's idle reaper judge by clock, looking every 10 ms.
+func withClock(cfg Config, clock *fakeClock) Config {
+	cfg.now, cfg.reapEvery = clock.Now, 10*time.Millisecond
+	return cfg
+}
+
 func jsJob(t *testing.T, p *Pool, name, src string) Job {
 	t.Helper()
 	f := filepath.Join(p.Dir(), name+".js")
@@ -35,7 +61,8 @@ func jsJob(t *testing.T, p *Pool, name, src string) Job {
 
 func TestPoolGrowsUnderWaitingJobsAndStopsIdleExtras(t *testing.T) {
 	t.Parallel()
-	p := newPool(t, Config{MaxWorkers: 6, Warm: 1, IdleTimeout: 100 * time.Millisecond})
+	clock := newFakeClock()
+	p := newPool(t, withClock(Config{MaxWorkers: 6, Warm: 1, IdleTimeout: 30 * time.Second}, clock))
 	job := jsJob(t, p, "wait", "exports.main = (event, cb) => setTimeout(() => cb(null, 'ok'), 300)")
 	var wg sync.WaitGroup
 	for i := 0; i < 6; i++ {
@@ -54,8 +81,12 @@ func TestPoolGrowsUnderWaitingJobsAndStopsIdleExtras(t *testing.T) {
 	wg.Wait()
 	assert.Greater(t, p.Workers(), 1, "jobs that wait get workers of their own")
 	assert.LessOrEqual(t, p.Workers(), 6)
-	require.Eventually(t, func() bool { return p.Workers() == 1 }, 10*time.Second, 20*time.Millisecond,
-		"idle workers beyond the warm one are stopped")
+	clock.advance(29 * time.Second)
+	time.Sleep(100 * time.Millisecond) // the reaper looks several times
+	assert.Greater(t, p.Workers(), 1, "no worker is stopped before its idle timeout")
+	clock.advance(2 * time.Second)
+	require.Eventually(t, func() bool { return p.Workers() == 1 }, time.Minute, 10*time.Millisecond,
+		"idle workers beyond the warm one are stopped after the idle timeout")
 }
 
 func TestPoolReplacesAWorkerThatDiedBetweenJobs(t *testing.T) {
