@@ -110,6 +110,9 @@ type job struct {
 	// and the bytes of log and result it counts against the cap.
 	kept bool
 	size int64
+
+	// Guarded by scheduler.mu: the event data it counts while queued.
+	queuedBytes int64
 }
 
 func (j *job) snapshot() Job {

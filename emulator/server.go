@@ -144,7 +144,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		ctx:          ctx,
 		cancel:       cancel,
 		callerKey:    randomHex(16),
-		sched:        newScheduler(ctx, cfg.maxJobs, cfg.scheduleWait, cfg.asyncScheduleWait),
+		sched:        newScheduler(ctx, cfg.maxJobs, cfg.queuedCap(), cfg.maxQueuedBytes, cfg.scheduleWait, cfg.asyncScheduleWait),
 		records:      newJobRecords(cfg.maxJobRecords, cfg.maxJobRecordBytes),
 		functions:    map[string]*fnRecord{},
 		served:       make(chan struct{}),
