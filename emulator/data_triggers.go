@@ -107,5 +107,11 @@ func (s *Server) fireTrigger(envID string, tr tableTrigger, ch datastore.Change)
 	if envID != "" {
 		ev.Env = &function.Env{ID: envID, Name: s.cfg.envNames[envID]}
 	}
-	s.sched.enqueue(s.newJob(tr.function, SourceTrigger, false, h, js, ev, ""))
+	j := s.newJob(tr.function, SourceTrigger, false, h, js, ev, "")
+	if !s.sched.enqueue(j) {
+		j.finish(StatusScheduleFailed, nil)
+		if s.cfg.logOutput != nil {
+			fmt.Fprintf(s.cfg.logOutput, "data: trigger of table %q: job #%d of function %q dropped: the async queue is full (WithMaxQueuedJobs, WithMaxQueuedBytes)\n", tr.table, j.rec.ID, tr.function)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // The one mechanism for job events: a job was created or changed status
@@ -26,6 +27,11 @@ const (
 	// jobs log at once.
 	subscriberBuffer = 1024
 	subscriberBytes  = 8 << 20
+	// streamResultBytes caps the result data a stream's "job" event
+	// carries: a result may be 62 MiB, past subscriberBytes, and would drop
+	// every open stream. The event carries a preview and result_cut; the
+	// page reads the whole record from /_/api/jobs/{id}.
+	streamResultBytes = 64 << 10
 	// maxSubscribers caps the streams open at once: a dashboard tab or a
 	// `logs --follow` each hold one.
 	maxSubscribers = 64
@@ -214,6 +220,7 @@ func (h *eventHub) publishJob(rec Job) {
 	var f []byte
 	if h.nStreams.Load() > 0 {
 		v := viewOf(&rec)
+		v.cutResult(streamResultBytes)
 		f = frame("job", &v)
 	}
 	h.mu.Lock()
@@ -262,7 +269,10 @@ type jobView struct {
 	MemUsage   int64         `json:"mem_usage"`
 	TraceID    string        `json:"trace_id,omitempty"` // the caller's W3C trace id, when it sent one
 	Result     *resultAnswer `json:"result"`             // null until the job has ended with a result
-	Log        []string      `json:"log,omitempty"`
+	// ResultCut tells that Result.Data is only a preview: a JSON string
+	// of the data's first bytes (the stream's events only).
+	ResultCut bool     `json:"result_cut,omitempty"`
+	Log       []string `json:"log,omitempty"`
 }
 
 func viewOf(j *Job) jobView {
@@ -281,4 +291,25 @@ func viewOf(j *Job) jobView {
 		v.Result = &r
 	}
 	return v
+}
+
+// cutResult replaces result data longer than max bytes with a preview, a
+// JSON string holding its first bytes (cut at a character's start), and
+// marks the view cut; the error, small and what a reader looks for, stays.
+func (v *jobView) cutResult(max int) {
+	if v.Result == nil || len(v.Result.Data) <= max {
+		return
+	}
+	head := v.Result.Data[:max]
+	for len(head) > 0 && !utf8.RuneStart(v.Result.Data[len(head)]) {
+		head = head[:len(head)-1]
+	}
+	preview, err := json.Marshal(string(head))
+	if err != nil {
+		return // cannot happen: a string always encodes
+	}
+	r := *v.Result
+	r.Data = preview
+	v.Result = &r
+	v.ResultCut = true
 }

@@ -38,6 +38,7 @@ func openEvents(t *testing.T, srv *emulator.Server, query string) <-chan sse {
 		defer close(out)
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 16<<20) // a frame longer than the stream's cap shows as the stream ending
 		var ev sse
 		for sc.Scan() {
 			line := sc.Text()
@@ -80,6 +81,7 @@ type jobEvent struct {
 		Code int             `json:"code"`
 		Data json.RawMessage `json:"data"`
 	} `json:"result"`
+	ResultCut bool `json:"result_cut"`
 }
 
 type logEvent struct {
@@ -274,4 +276,55 @@ func TestWatchJobsAndTheStreamSeeTheSameChanges(t *testing.T) {
 	late, _ := srv.WatchJobs()
 	_, open = <-late
 	assert.False(t, open, "a watch after Close comes closed")
+}
+
+// A large result does not cut the live streams: the "job" event carries a
+// 64 KiB preview of its data, marked result_cut (the page reads the whole
+// record from /_/api/jobs/{id}), and the stream goes on with the next job.
+func TestALargeResultKeepsTheStreamOpen(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	srv.Register("big", func(ctx context.Context, ev *function.Event) (any, error) {
+		if ev.Data == nil {
+			return "small", nil
+		}
+		return strings.Repeat("x", 10<<20), nil
+	})
+	events := openEvents(t, srv, "?function=big")
+	ctx := context.Background()
+	res, err := c.Invoke(ctx, "big", map[string]bool{"big": true}, true)
+	require.NoError(t, err)
+	require.Equal(t, 0, res.Code)
+
+	var ended jobEvent
+	for ended.Status != emulator.StatusFulfilled {
+		ev := next(t, events)
+		require.Equal(t, "job", ev.event, "the stream was dropped: %.200s", ev.data)
+		ended = decode[jobEvent](t, ev, "job")
+	}
+	require.NotNil(t, ended.Result)
+	assert.True(t, ended.ResultCut)
+	var preview string
+	require.NoError(t, json.Unmarshal(ended.Result.Data, &preview))
+	assert.LessOrEqual(t, len(preview), 64<<10)
+	assert.True(t, strings.HasPrefix(preview, `"xxx`), "the preview is the data's first bytes: %.20s", preview)
+	full, ok := srv.Job(ended.ID)
+	require.True(t, ok)
+	assert.Len(t, full.Result.Data, 10<<20+2, "the record keeps the whole result")
+
+	_, err = c.Invoke(ctx, "big", nil, true)
+	require.NoError(t, err)
+	var statuses []string
+	for len(statuses) == 0 || statuses[len(statuses)-1] != emulator.StatusFulfilled {
+		ev := next(t, events)
+		require.Equal(t, "job", ev.event, "the stream was dropped: %.200s", ev.data)
+		j := decode[jobEvent](t, ev, "job")
+		assert.NotEqual(t, ended.ID, j.ID)
+		statuses = append(statuses, j.Status)
+		if j.Status == emulator.StatusFulfilled {
+			assert.False(t, j.ResultCut)
+			assert.JSONEq(t, `"small"`, string(j.Result.Data))
+		}
+	}
+	assert.Equal(t, []string{"waiting", "executing", "fulfilled"}, statuses)
 }

@@ -135,7 +135,11 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, source, name s
 	}
 	j := s.newJob(name, source, sync, h, js, ev, traceIDOf(r.Header.Get("Traceparent")))
 	if !sync {
-		s.sched.enqueue(j)
+		if !s.sched.enqueue(j) { // the queue is full: as a sync call that got no slot
+			j.finish(StatusScheduleFailed, nil)
+			writeError(w, http.StatusBadRequest, "Cloud function schedule failed")
+			return
+		}
 		writeJSON(w, http.StatusOK, asyncAck)
 		return
 	}

@@ -348,24 +348,14 @@ func (j *job) runJS(timeout time.Duration, answer func(res *Result, early bool))
 
 // noteLate adds to a job's record what code it left behind did after it
 // ended (a log line, a second answer, a throw), if the record is still
-// kept; it never goes into another job's.
+// kept; it never goes into another job's. It takes the one path of every
+// log line: the streams, the log output, the trace id, the cap.
 func (s *Server) noteLate(id int64, l noderun.LogLine) {
 	j, ok := s.records.get(id)
 	if !ok {
 		return
 	}
-	line := l.Time.UTC().Format(logTimeFormat) + " " + l.Level + " (after the job ended) " + l.Message
-	kept := false
-	j.mu.Lock()
-	if j.logBytes+len(line) <= maxLogBytes {
-		j.logBytes += len(line)
-		j.rec.Log = append(j.rec.Log, line)
-		kept = true
-	}
-	j.mu.Unlock()
-	if kept {
-		s.records.grew(j, int64(len(line)))
-	}
+	j.appendLog(l.Time.UTC().Format(logTimeFormat)+" "+l.Level+" (after the job ended) "+l.Message, true)
 }
 
 func levelOf(name string) slog.Level {

@@ -110,6 +110,9 @@ type job struct {
 	// and the bytes of log and result it counts against the cap.
 	kept bool
 	size int64
+
+	// Guarded by scheduler.mu: the event data it counts while queued.
+	queuedBytes int64
 }
 
 func (j *job) snapshot() Job {
@@ -170,15 +173,21 @@ const logTimeFormat = "2006-01-02T15:04:05.000Z"
 // until 10,000 newer jobs replace it.
 const maxLogBytes = 1 << 20
 
-func (j *job) appendLog(line string) {
+// appendLog adds a line to the job's log: its record (up to maxLogBytes,
+// then one truncation marker), the event streams and the log output, each
+// with the caller's trace id. A line logged after the job ended is
+// dropped, unless late: what a JavaScript job's leftover code did after
+// its end (a log line, a second answer, a throw), which the record notes
+// so that it shows in that job's record, never in the next job's.
+func (j *job) appendLog(line string, late bool) {
 	if j.rec.TraceID != "" { // set before the job runs, never changed
 		line += " trace_id=" + j.rec.TraceID
 	}
 	kept := 0
 	j.mu.Lock()
 	switch {
-	case !j.rec.FinishedAt.IsZero():
-		// The job has ended (a handler running past its deadline): its
+	case !late && !j.rec.FinishedAt.IsZero():
+		// The job has ended (a Go handler running past its deadline): its
 		// record is final.
 	case j.logBytes+len(line) <= maxLogBytes:
 		j.logBytes += len(line)
@@ -334,7 +343,7 @@ func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
 		writeAttr(&b, h.prefix, a)
 		return true
 	})
-	h.job.appendLog(b.String())
+	h.job.appendLog(b.String(), false)
 	return nil
 }
 

@@ -15,8 +15,10 @@ const (
 	DefaultScheduleWait      = 2 * time.Second
 	DefaultAsyncScheduleWait = 5 * time.Minute
 	DefaultMaxBodyBytes      = 10 << 20
-	DefaultMemoryLimitInMB   = 128
-	DefaultTokenLifetime     = 2 * time.Hour
+	// DefaultMaxQueuedBytes caps the event data of the queued async jobs.
+	DefaultMaxQueuedBytes  = 64 << 20
+	DefaultMemoryLimitInMB = 128
+	DefaultTokenLifetime   = 2 * time.Hour
 )
 
 // MinMemoryLimitInMB is the least [WithMemoryLimit] accepts: Node 20
@@ -36,6 +38,8 @@ type config struct {
 	syncTimeout       time.Duration
 	asyncTimeout      time.Duration
 	maxJobs           int
+	maxQueued         int // 0: 10 × maxJobs
+	maxQueuedBytes    int64
 	maxJobRecords     int
 	maxJobRecordBytes int64
 	scheduleWait      time.Duration
@@ -55,6 +59,7 @@ func defaultConfig() config {
 		syncTimeout:       DefaultSyncTimeout,
 		asyncTimeout:      DefaultAsyncTimeout,
 		maxJobs:           DefaultMaxJobs,
+		maxQueuedBytes:    DefaultMaxQueuedBytes,
 		maxJobRecords:     DefaultMaxJobRecords,
 		maxJobRecordBytes: DefaultMaxJobRecordBytes,
 		scheduleWait:      DefaultScheduleWait,
@@ -78,6 +83,10 @@ func (c *config) check() error {
 		return fmt.Errorf("the async timeout must be positive, not %v (WithAsyncTimeout)", c.asyncTimeout)
 	case c.maxJobs < 1:
 		return fmt.Errorf("at least 1 job must be able to run at once, not %d (WithMaxJobs)", c.maxJobs)
+	case c.maxQueued < 0:
+		return fmt.Errorf("the async queue's cap must not be negative, not %d (WithMaxQueuedJobs; 0 for 10 × the max jobs)", c.maxQueued)
+	case c.maxQueuedBytes < 1:
+		return fmt.Errorf("the async queue's byte cap must be positive, not %d (WithMaxQueuedBytes)", c.maxQueuedBytes)
 	case c.maxJobRecords < 1:
 		return fmt.Errorf("at least 1 job record must be kept, not %d (WithMaxJobRecords)", c.maxJobRecords)
 	case c.maxJobRecordBytes < 1:
@@ -118,6 +127,29 @@ func WithAsyncTimeout(d time.Duration) Option { return func(c *config) { c.async
 // WithMaxJobs sets how many jobs may run at once (100 by default; at
 // least 1).
 func WithMaxJobs(n int) Option { return func(c *config) { c.maxJobs = n } }
+
+// WithMaxQueuedJobs caps how many async jobs (async calls and table
+// triggers) may wait for a slot at once (0, the default, means 10 ×
+// [WithMaxJobs]; not negative). Each waiting job keeps its event, up to a
+// 10 MiB body, for up to [WithAsyncScheduleWait], so the queue is bounded:
+// an async call past the cap is answered 400 "Cloud function schedule
+// failed" and its job recorded schedule_failed, as a sync call that got no
+// slot; a trigger's job past it is dropped (recorded schedule_failed) with
+// a line to [WithLogOutput].
+func WithMaxQueuedJobs(n int) Option { return func(c *config) { c.maxQueued = n } }
+
+// WithMaxQueuedBytes caps the bytes of event data the waiting async jobs
+// hold together (64 MiB by default; at least 1); past it a job is refused
+// as past [WithMaxQueuedJobs].
+func WithMaxQueuedBytes(n int64) Option { return func(c *config) { c.maxQueuedBytes = n } }
+
+// queuedCap is the async queue's cap in jobs.
+func (c *config) queuedCap() int {
+	if c.maxQueued == 0 {
+		return 10 * c.maxJobs
+	}
+	return c.maxQueued
+}
 
 // WithMaxJobRecords sets how many job records the emulator keeps (10,000
 // by default; at least 1): past it the oldest leave [Server.Jobs], the job

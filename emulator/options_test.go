@@ -31,6 +31,8 @@ func TestBadOptionsAreRefusedNamingTheOption(t *testing.T) {
 		{emulator.WithMaxJobRecords(0), "not 0 (WithMaxJobRecords)"},
 		{emulator.WithMaxJobRecordBytes(0), "not 0 (WithMaxJobRecordBytes)"},
 		{emulator.WithMaxJobRecordBytes(-1), "not -1 (WithMaxJobRecordBytes)"},
+		{emulator.WithMaxQueuedJobs(-1), "not -1 (WithMaxQueuedJobs; 0 for 10 × the max jobs)"},
+		{emulator.WithMaxQueuedBytes(0), "not 0 (WithMaxQueuedBytes)"},
 		{emulator.WithScheduleWait(-time.Millisecond), "(WithScheduleWait)"},
 		{emulator.WithAsyncScheduleWait(-time.Millisecond), "(WithAsyncScheduleWait)"},
 		{emulator.WithMaxBodyBytes(-1), "the request body cap must be positive, not -1 (WithMaxBodyBytes)"},

@@ -16,6 +16,10 @@ import (
 //   - An async call is answered at once and its job queued; one dispatcher
 //     starts queued jobs in order as slots free up. A job still queued
 //     [WithAsyncScheduleWait] (5 min) after its call is schedule_failed.
+//   - The queue is bounded: at most [WithMaxQueuedJobs] jobs, holding at
+//     most [WithMaxQueuedBytes] of event data together, since each keeps
+//     its event (up to the 10 MiB body) while it waits. A job past either
+//     cap is not queued: enqueue refuses it and its caller fails it.
 //   - Close ends every wait: waiting jobs are schedule_failed.
 //
 // It also counts the jobs not yet ended, for [Server.Wait].
@@ -30,21 +34,27 @@ type scheduler struct {
 	running sync.WaitGroup
 	fail    func(*job) // ends a job that got no slot; set by start
 
-	mu      sync.Mutex
-	queue   []*job        // async jobs waiting for a slot, oldest first
-	queued  chan struct{} // wakes the dispatcher
-	pending int           // jobs not yet ended
-	idle    chan struct{} // closed while pending == 0
+	maxQueued      int   // cap on len(queue)
+	maxQueuedBytes int64 // cap on queueBytes
+
+	mu         sync.Mutex
+	queue      []*job        // async jobs waiting for a slot, oldest first
+	queueBytes int64         // the event data the queued jobs hold
+	queued     chan struct{} // wakes the dispatcher
+	pending    int           // jobs not yet ended
+	idle       chan struct{} // closed while pending == 0
 }
 
-func newScheduler(closing context.Context, maxJobs int, syncWait, asyncWait time.Duration) *scheduler {
+func newScheduler(closing context.Context, maxJobs, maxQueued int, maxQueuedBytes int64, syncWait, asyncWait time.Duration) *scheduler {
 	q := &scheduler{
-		slots:     make(chan struct{}, maxJobs),
-		syncWait:  syncWait,
-		asyncWait: asyncWait,
-		closing:   closing,
-		queued:    make(chan struct{}, 1),
-		idle:      make(chan struct{}),
+		slots:          make(chan struct{}, maxJobs),
+		maxQueued:      maxQueued,
+		maxQueuedBytes: maxQueuedBytes,
+		syncWait:       syncWait,
+		asyncWait:      asyncWait,
+		closing:        closing,
+		queued:         make(chan struct{}, 1),
+		idle:           make(chan struct{}),
 	}
 	close(q.idle)
 	return q
@@ -127,15 +137,28 @@ func (q *scheduler) acquireSync(ctx context.Context) bool {
 
 func (q *scheduler) release() { <-q.slots }
 
-// enqueue queues an async job for the dispatcher.
-func (q *scheduler) enqueue(j *job) {
+// enqueue queues an async job for the dispatcher. It returns false, and
+// queues nothing, when the queue already holds its cap of jobs, or the
+// job's event data would take it past its cap of bytes; the caller then
+// fails the job.
+func (q *scheduler) enqueue(j *job) bool {
+	j.mu.Lock()
+	size := int64(len(j.event.Data))
+	j.mu.Unlock()
 	q.mu.Lock()
+	if len(q.queue) >= q.maxQueued || q.queueBytes+size > q.maxQueuedBytes {
+		q.mu.Unlock()
+		return false
+	}
+	j.queuedBytes = size
 	q.queue = append(q.queue, j)
+	q.queueBytes += size
 	q.mu.Unlock()
 	select {
 	case q.queued <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 // start starts the dispatcher: it takes queued jobs in order, waits for a
@@ -159,6 +182,7 @@ func (q *scheduler) dispatch(run, fail func(*job)) {
 			j = q.queue[0]
 			q.queue[0] = nil
 			q.queue = q.queue[1:]
+			q.queueBytes -= j.queuedBytes
 		}
 		q.mu.Unlock()
 		if j == nil {
@@ -214,6 +238,7 @@ func (q *scheduler) failQueue(fail func(*job)) {
 	q.mu.Lock()
 	jobs := q.queue
 	q.queue = nil
+	q.queueBytes = 0
 	q.mu.Unlock()
 	for _, j := range jobs {
 		fail(j)

@@ -98,6 +98,15 @@ type fnRecord struct {
 // listen, as httptest.NewServer does, or if an option's value is one the
 // emulator cannot use, saying which (as [Listen] returns it): both are
 // mistakes in the test that calls it.
+//
+// On Linux, once it first starts Node for a JavaScript function (to check,
+// load or run one), the emulator makes its process the child
+// subreaper (prctl PR_SET_CHILD_SUBREAPER), for the life of the process,
+// so that what a function starts stays findable and is ended: in a
+// program that embeds it, orphans of any of the process's descendants
+// then come to the process instead of to init. The emulator reaps only
+// its own marked ones; the program reaps the others. [Listen] does the
+// same.
 func New(opts ...Option) *Server {
 	s, err := Listen("127.0.0.1:0", opts...)
 	if err != nil {
@@ -144,7 +153,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		ctx:          ctx,
 		cancel:       cancel,
 		callerKey:    randomHex(16),
-		sched:        newScheduler(ctx, cfg.maxJobs, cfg.scheduleWait, cfg.asyncScheduleWait),
+		sched:        newScheduler(ctx, cfg.maxJobs, cfg.queuedCap(), cfg.maxQueuedBytes, cfg.scheduleWait, cfg.asyncScheduleWait),
 		records:      newJobRecords(cfg.maxJobRecords, cfg.maxJobRecordBytes),
 		functions:    map[string]*fnRecord{},
 		served:       make(chan struct{}),

@@ -146,3 +146,58 @@ func TestJSJobRecordsTheCallersTraceID(t *testing.T) {
 		t.Errorf("log %q", jobs[0].Log)
 	}
 }
+
+// A line a JavaScript job's leftover code logs after the job ended takes
+// the path of every log line: into the job's record with the caller's
+// trace id, out to the event streams and to the log output.
+func TestJSLateLineTakesTheOneLogPath(t *testing.T) {
+	nodetest.Need(t)
+	var out syncBuffer
+	srv := New(WithLogOutput(&out), WithSyncTimeout(time.Minute), WithScheduleWait(time.Minute))
+	defer srv.Close()
+	if err := srv.RegisterJS("late", "exports.main = (event, cb) => { setTimeout(() => console.log('left behind'), 100).unref(); cb(null, 1) }"); err != nil {
+		t.Fatal(err)
+	}
+	sub, ok := srv.events.subscribe("late")
+	if !ok {
+		t.Fatal("cannot subscribe")
+	}
+	defer srv.events.unsubscribe(sub)
+	req, err := http.NewRequest("POST", srv.URL+"/hserve/v1/cloud-function/job/", strings.NewReader(`{"function_name":"late","sync":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Hydrogen-Client-ID", srv.ClientID)
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+
+	const want = " INFO (after the job ended) left behind trace_id=4bf92f3577b34da6a3ce929d0e0e4736"
+	deadline := time.After(time.Minute)
+	for streamed := false; !streamed; {
+		select {
+		case f := <-sub.ch:
+			sub.sent(f)
+			streamed = bytes.Contains(f, []byte("event: log")) && bytes.Contains(f, []byte(strings.TrimSpace(want)))
+		case <-deadline:
+			t.Fatal("the late line never reached the event stream")
+		}
+	}
+	jobs := srv.Jobs()
+	if len(jobs) != 1 || len(jobs[0].Log) != 1 || !strings.HasSuffix(jobs[0].Log[0], want) {
+		t.Fatalf("jobs %+v", jobs)
+	}
+	// The output is written after the stream is: wait for it.
+	printedWant := fmt.Sprintf("[late #%d] ", jobs[0].ID)
+	for printed := out.String(); !strings.Contains(printed, printedWant) || !strings.Contains(printed, want); printed = out.String() {
+		select {
+		case <-deadline:
+			t.Fatalf("log output %q", printed)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

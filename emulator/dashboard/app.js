@@ -153,6 +153,9 @@ function jobChanged(j) {
   if (isNew && follow === j.function) {
     follow = "";
     showJob(j.id);
+  } else if (j.id === selected && j.result_cut) {
+    // The stream carries a large result's first 64 KiB only: read it whole.
+    showJob(j.id);
   } else if (j.id === selected) {
     renderJob(j);
   }

@@ -96,11 +96,13 @@ type Job struct {
 	Event   json.RawMessage // valid JSON, as json.Marshal gives it
 	Log     func(LogLine)
 	// Timeout is the function's deadline, counted from the moment its
-	// worker has the job; 0 means none.
+	// worker receives the job: when the job's line has been written to the
+	// idle worker's pipe, which it reads at once; 0 means none.
 	Timeout time.Duration
 	// Wait bounds the wait for a worker; 0 means as long as ctx allows.
 	Wait time.Duration
-	// Started, when set, is called as the worker takes the job.
+	// Started, when set, is called as the worker receives the job (its
+	// line written to the idle worker's pipe).
 	Started func(time.Time)
 }
 
@@ -110,7 +112,8 @@ type Result struct {
 	Data  json.RawMessage // when Code is 0: the function's result, as its JSON
 	Error *ErrorInfo      // when Code is not 0
 	Mem   int64           // the worker's resident memory, bytes
-	// Started is when the worker took the job.
+	// Started is when the worker received the job: its line was written
+	// to the idle worker's pipe.
 	Started time.Time
 	// TimedOut says the job passed its Timeout and its worker was killed.
 	TimedOut bool
@@ -732,7 +735,8 @@ const deliveries = 3
 
 // Run runs job on a worker of its function and returns how it ended. It
 // waits for a worker up to job.Wait (a *NoWorkerError then); the
-// function's deadline starts when its worker takes the job. When ctx ends
+// function's deadline starts when its worker receives the job (its line
+// written to the idle worker, which reads it at once). When ctx ends
 // first the worker is killed and Run returns ctx's error.
 func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 	p.mu.Lock()
@@ -784,9 +788,12 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 }
 
 // runOn runs job on w; delivered is false when w never took the job (it
-// is then discarded, and the job may go to another). The worker's reader
-// arms the deadline as the acknowledgement comes, so that this goroutine
-// wakes once, for the end.
+// is then discarded, and the job may go to another). The deadline timer is
+// armed when the job's line has been written to w's pipe (call.sent), not
+// at the acknowledgement: w is idle and reads the line at once, so that
+// write is the moment the worker receives the job, when issue 13 says the
+// deadline and the run time start. The timer closes c.expired, so that
+// this goroutine wakes once, for the end.
 func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, c *call, job *Job, line []byte, sent bool, sendErr error) (res *Result, err error, delivered bool) {
 	defer func() {
 		c.stop()

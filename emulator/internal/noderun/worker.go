@@ -107,7 +107,9 @@ func (w *worker) jobTaken() bool {
 	return peekPipes && unread(w.in) == 0
 }
 
-// ack starts the job's clock: the worker has it. The reader calls it.
+// ack records that the worker acknowledged the job (it was not lost to a
+// damaged worker); the job's clock started already, in sent. The reader
+// calls it.
 func (c *call) ack() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
