@@ -15,6 +15,12 @@ import (
 // emulator's memory (and its files, with [WithDataFile]).
 const MaxDataEnvs = 16
 
+// MaxDataTables is how many tables an environment's database (or the
+// default one) may have for a write to make one more, without a schema:
+// anyone with the client id may write, so a write naming a new table past
+// it is answered 400. Tables from a schema or the Open API are not capped.
+const MaxDataTables = datastore.MaxAutoTables
+
 // envIDRule is an environment id the emulator accepts: it becomes part
 // of a file name with [WithDataFile].
 var envIDRule = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

@@ -53,6 +53,8 @@ type Store struct {
 
 	idSeq atomic.Uint32
 
+	maxAutoTables int // MaxAutoTables; tests lower it
+
 	stmtMu sync.Mutex
 	stmts  map[string]*cachedStmt // finds prepared once: the same query shape comes again and again
 }
@@ -162,7 +164,7 @@ func Open(opt Options) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, now: opt.Now, tables: map[string]*Table{}, byID: map[int64]*Table{}, indexed: map[string]bool{}, autoIndexes: map[int64]int{}}
+	s := &Store{db: db, now: opt.Now, tables: map[string]*Table{}, byID: map[int64]*Table{}, indexed: map[string]bool{}, autoIndexes: map[int64]int{}, maxAutoTables: MaxAutoTables}
 	if s.now == nil {
 		s.now = time.Now
 	}
