@@ -144,7 +144,7 @@ func exportTable(ctx context.Context, c *baas.Client, table, where string, w io.
 	if where == "" {
 		where = "{}"
 	}
-	n := 0
+	n, prevFirst := 0, ""
 	for offset := 0; ; offset += dataBatch {
 		q := url.Values{"limit": {strconv.Itoa(dataBatch)}, "offset": {strconv.Itoa(offset)},
 			"order_by": {"created_at,id"}, "where": {where}}
@@ -153,11 +153,23 @@ func exportTable(ctx context.Context, c *baas.Client, table, where string, w io.
 			return n, missingTable(err, table, listed)
 		}
 		var page struct {
+			Meta struct {
+				Next       json.RawMessage `json:"next"` // absent (nil), null or the next page's URL
+				TotalCount *int            `json:"total_count"`
+			} `json:"meta"`
 			Objects []json.RawMessage `json:"objects"`
 		}
 		if err := resp.Unmarshal(&page); err != nil {
 			return n, err
 		}
+		// A server that does not page by offset answers the same page
+		// again: stop, rather than write it again and again for ever.
+		first := firstID(page.Objects)
+		if offset > 0 && first != "" && first == prevFirst {
+			return n, &baas.HError{Code: resp.StatusCode, StatusCode: resp.StatusCode, Message: fmt.Sprintf(
+				"the server answered the page at offset %d with the records of the page before (first id %s): it does not page by offset; stopped after %d records", offset, first, n)}
+		}
+		prevFirst = first
 		for _, o := range page.Objects {
 			var line bytes.Buffer
 			if err := json.Compact(&line, o); err != nil {
@@ -169,10 +181,28 @@ func exportTable(ctx context.Context, c *baas.Client, table, where string, w io.
 			}
 			n++
 		}
-		if len(page.Objects) < dataBatch {
+		// The last page: a short one, the platform's meta.next null, or
+		// the total_count reached when the server gives it.
+		if len(page.Objects) < dataBatch ||
+			string(page.Meta.Next) == "null" || string(page.Meta.Next) == `""` ||
+			page.Meta.TotalCount != nil && offset+len(page.Objects) >= *page.Meta.TotalCount {
 			return n, nil
 		}
 	}
+}
+
+// firstID is the id of a page's first record ("" when there is none).
+func firstID(objs []json.RawMessage) string {
+	if len(objs) == 0 {
+		return ""
+	}
+	var o struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(objs[0], &o) != nil {
+		return ""
+	}
+	return string(o.ID)
 }
 
 func (a *app) dataImportCommand() *cobra.Command {
