@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -341,4 +342,58 @@ func TestDataExportOfAServerIgnoringOffset(t *testing.T) {
 	assert.Contains(t, r.stderr, `the server answered the page at offset 1000 with the records of the page before (first id "r55-0"): it does not page by offset`)
 	assert.Len(t, strings.Split(strings.TrimSpace(r.stdout), "\n"), 1000, "the first page only, once")
 	assert.Len(t, p.take(), 3, "the table list and two pages")
+}
+
+// posts is how many record creations the fake has been sent.
+func (p *fakePlatform) posts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, l := range p.log {
+		if strings.HasPrefix(l, "POST /oserve/v2.4/table/") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDataImportSendsWhileReading: import sends each batch of 1000 as
+// soon as it is read, before the rest of the input exists; a bad line
+// after that stops it, saying how many records went before it.
+func TestDataImportSendsWhileReading(t *testing.T) {
+	for _, tail := range []string{"{\"a\":1}\n", "not json\n"} {
+		p := newFakePlatform(t)
+		p.tables = append(p.tables, fakeTable{ID: 55, Name: "product"})
+		c := p.cli(t)
+		pr, pw := io.Pipe()
+		c.in = pr
+		sentFirst := make(chan bool, 1)
+		go func() {
+			defer pw.Close()
+			for i := range 1000 {
+				if _, err := fmt.Fprintf(pw, "{\"n\":%d}\n", i); err != nil {
+					sentFirst <- false
+					return
+				}
+			}
+			// Generous: the first batch is sent once read, whatever the load.
+			deadline := time.Now().Add(60 * time.Second)
+			for p.posts() == 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			sentFirst <- p.posts() == 1
+			io.WriteString(pw, tail)
+		}()
+		r := c.run("data", "import", "product", "-")
+		assert.True(t, <-sentFirst, "the first batch was sent before the input ended")
+		if tail == "not json\n" {
+			assert.Equal(t, 1, r.code, r)
+			assert.Contains(t, r.stderr, "-: line 1001 is not a JSON object; the 1000 records before it were imported")
+			assert.Equal(t, 1, p.posts())
+			continue
+		}
+		require.Equal(t, 0, r.code, r)
+		assert.Contains(t, r.stderr, "imported 1001 records into product")
+		assert.Equal(t, 2, p.posts())
+	}
 }
