@@ -425,3 +425,35 @@ func TestDataEnvTrigger(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"envA/staging", "<none>"}, got)
 }
+
+// TestDataEnvNotOpenedBeforeAuth: a Web API call that fails
+// authentication is answered 401 without opening its X-Hydrogen-Env-ID,
+// so made-up env ids from unauthenticated callers cannot use up the
+// MaxDataEnvs slots.
+func TestDataEnvNotOpenedBeforeAuth(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	t.Cleanup(srv.Close)
+	send := func(env string, header map[string]string) int {
+		req, err := http.NewRequest("POST", srv.URL+"/hserve/v2.4/table/note/record/", strings.NewReader(`{"text":"x"}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Hydrogen-Env-ID", env)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := 0; i < emulator.MaxDataEnvs+2; i++ {
+		assert.Equal(t, 401, send(fmt.Sprintf("noid%d", i), nil), "no client id")
+		assert.Equal(t, 401, send(fmt.Sprintf("badid%d", i), map[string]string{"X-Hydrogen-Client-ID": "made-up"}), "a wrong client id")
+		assert.Equal(t, 401, send(fmt.Sprintf("badtok%d", i), map[string]string{"X-Hydrogen-Client-ID": srv.ClientID, "Authorization": "Hydrogen-r1 made-up"}), "a wrong token")
+	}
+	_, body := get(t, srv.URL+"/_/api/envs", nil)
+	assert.JSONEq(t, `[]`, body, "no environment was opened")
+	st, body := webAs(t, srv, "", "real", "POST", "/hserve/v2.4/table/note/record/", `{"text":"x"}`)
+	assert.Equal(t, 201, st, "an authenticated caller still gets a new environment: %s", body)
+}

@@ -15,6 +15,12 @@ import (
 // emulator's memory (and its files, with [WithDataFile]).
 const MaxDataEnvs = 16
 
+// MaxDataTables is how many tables an environment's database (or the
+// default one) may have for a write to make one more, without a schema:
+// anyone with the client id may write, so a write naming a new table past
+// it is answered 400. Tables from a schema or the Open API are not capped.
+const MaxDataTables = datastore.MaxAutoTables
+
 // envIDRule is an environment id the emulator accepts: it becomes part
 // of a file name with [WithDataFile].
 var envIDRule = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -24,7 +30,16 @@ var envIDRule = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // from env B, nor from calls without an env (the default store).
 type dataEnvs struct {
 	mu     sync.Mutex
-	stores map[string]*datastore.Store
+	stores map[string]*envStore
+	closed bool // closeEnvs ran: an environment opened after is closed again
+}
+
+// envStore is one environment's database, opened once by whichever call
+// comes first, outside dataEnvs.mu: opening one (SQLite, the schemas)
+// does not hold up the calls of the others.
+type envStore struct {
+	open func() (*datastore.Store, error) // sync.OnceValues
+	st   *datastore.Store                 // set under dataEnvs.mu once open
 }
 
 // envDataFile is where env id keeps its tables when the default tables
@@ -47,30 +62,48 @@ func (s *Server) storeFor(envID string) (*datastore.Store, error) {
 	}
 	e := &s.data.envs
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if st, ok := e.stores[envID]; ok {
-		return st, nil
+	es, ok := e.stores[envID]
+	if !ok {
+		if len(e.stores) >= MaxDataEnvs {
+			e.mu.Unlock()
+			return nil, &datastore.Error{Status: 400, Msg: fmt.Sprintf("Too many environments: the emulator keeps the tables of at most %d X-Hydrogen-Env-ID values; restart it to start afresh.", MaxDataEnvs)}
+		}
+		es = &envStore{}
+		es.open = sync.OnceValues(func() (*datastore.Store, error) {
+			st, err := s.openStore(envDataFile(s.cfg.data.file, envID), envID)
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if err != nil {
+				if e.stores[envID] == es {
+					delete(e.stores, envID) // a later call tries again
+				}
+				return nil, fmt.Errorf("environment %s: %w", envID, err)
+			}
+			if e.closed {
+				st.Close()
+				return nil, fmt.Errorf("environment %s: the emulator is closed", envID)
+			}
+			es.st = st
+			return st, nil
+		})
+		if e.stores == nil {
+			e.stores = map[string]*envStore{}
+		}
+		e.stores[envID] = es
 	}
-	if len(e.stores) >= MaxDataEnvs {
-		return nil, &datastore.Error{Status: 400, Msg: fmt.Sprintf("Too many environments: the emulator keeps the tables of at most %d X-Hydrogen-Env-ID values; restart it to start afresh.", MaxDataEnvs)}
-	}
-	st, err := s.openStore(envDataFile(s.cfg.data.file, envID), envID)
-	if err != nil {
-		return nil, fmt.Errorf("environment %s: %w", envID, err)
-	}
-	if e.stores == nil {
-		e.stores = map[string]*datastore.Store{}
-	}
-	e.stores[envID] = st
-	return st, nil
+	e.mu.Unlock()
+	return es.open()
 }
 
 // closeEnvs closes the environments' databases.
 func (e *dataEnvs) close() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for id, st := range e.stores {
-		st.Close()
+	e.closed = true
+	for id, es := range e.stores {
+		if es.st != nil {
+			es.st.Close()
+		}
 		delete(e.stores, id)
 	}
 }
@@ -80,8 +113,11 @@ func (e *dataEnvs) close() {
 func (e *dataEnvs) opened(id string) (*datastore.Store, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	st, ok := e.stores[id]
-	return st, ok
+	es, ok := e.stores[id]
+	if !ok || es.st == nil {
+		return nil, false
+	}
+	return es.st, true
 }
 
 // ids are the environments opened so far, sorted.
@@ -89,8 +125,10 @@ func (e *dataEnvs) ids() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]string, 0, len(e.stores))
-	for id := range e.stores {
-		out = append(out, id)
+	for id, es := range e.stores {
+		if es.st != nil {
+			out = append(out, id)
+		}
 	}
 	sort.Strings(out)
 	return out

@@ -102,12 +102,15 @@ func (s *Server) webCaller(h dataHandler) http.HandlerFunc {
 			writeError(w, http.StatusNotFound, "Not found: "+r.URL.Path)
 			return
 		}
-		store, err := s.storeFor(r.Header.Get("X-Hydrogen-Env-ID"))
-		if err != nil {
-			writeDataError(w, err)
-			return
-		}
+		// The caller is checked before its environment is opened: an
+		// unauthenticated call must not use up the MaxDataEnvs slots (nor
+		// make files, with WithDataFile).
 		if key := r.Header.Get(callerHeader); key != "" && key == s.callerKey {
+			store, err := s.storeFor(r.Header.Get("X-Hydrogen-Env-ID"))
+			if err != nil {
+				writeDataError(w, err)
+				return
+			}
 			h(w, r, dataCall{userID: SuperAdminUserID, store: store})
 			return
 		}
@@ -119,7 +122,7 @@ func (s *Server) webCaller(h dataHandler) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "Invalid client id.")
 			return
 		}
-		c := dataCall{store: store}
+		c := dataCall{}
 		acc := &datastore.Access{}
 		if auth := r.Header.Get("Authorization"); auth != "" {
 			tok, ok := strings.CutPrefix(auth, "Hydrogen-r1 ")
@@ -131,6 +134,12 @@ func (s *Server) webCaller(h dataHandler) http.HandlerFunc {
 			c.userID = u.ID
 			acc.UserID, acc.Groups = u.ID, s.cfg.data.groups[u.ID]
 		}
+		store, err := s.storeFor(r.Header.Get("X-Hydrogen-Env-ID"))
+		if err != nil {
+			writeDataError(w, err)
+			return
+		}
+		c.store = store
 		h(w, r.WithContext(datastore.AsCaller(r.Context(), acc)), c)
 	}
 }

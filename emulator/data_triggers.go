@@ -19,6 +19,29 @@ type tableTrigger struct {
 	table    string
 	function string
 	events   map[string]bool
+	given    []string // the events as given, for check's message
+}
+
+// check refuses a trigger that could never fire: an empty table or
+// function name, or an event other than create, update and delete.
+func (t tableTrigger) check() error {
+	opt := fmt.Sprintf("WithTableTrigger(%q, %q", t.table, t.function)
+	for _, e := range t.given {
+		opt += fmt.Sprintf(", %q", e)
+	}
+	opt += ")"
+	switch {
+	case t.table == "":
+		return fmt.Errorf("%s: the table name is empty", opt)
+	case t.function == "":
+		return fmt.Errorf("%s: the function name is empty", opt)
+	}
+	for _, e := range t.given {
+		if e != "create" && e != "update" && e != "delete" {
+			return fmt.Errorf("%s: unknown event %q (create, update or delete)", opt, e)
+		}
+	}
+	return nil
 }
 
 // WithTableTrigger makes function a trigger of table (by name): it runs,
@@ -32,7 +55,7 @@ type tableTrigger struct {
 // table.
 func WithTableTrigger(table, function string, events ...string) Option {
 	return func(c *config) {
-		t := tableTrigger{table: table, function: function, events: map[string]bool{}}
+		t := tableTrigger{table: table, function: function, events: map[string]bool{}, given: events}
 		for _, e := range events {
 			t.events[e] = true
 		}

@@ -102,6 +102,11 @@ func (c *config) check() error {
 	case c.tokenLifetime < time.Second:
 		return fmt.Errorf("the access token lifetime must be at least 1s, not %v (WithTokenLifetime)", c.tokenLifetime)
 	}
+	for _, tr := range c.data.triggers {
+		if err := tr.check(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -39,6 +39,10 @@ func TestBadOptionsAreRefusedNamingTheOption(t *testing.T) {
 		{emulator.WithMaxBodyBytes(0), "not 0 (WithMaxBodyBytes)"},
 		{emulator.WithMemoryLimit(emulator.MinMemoryLimitInMB - 1), fmt.Sprintf("at least %d MB, Node's least workable heap, not %d (WithMemoryLimit)", emulator.MinMemoryLimitInMB, emulator.MinMemoryLimitInMB-1)},
 		{emulator.WithTokenLifetime(500 * time.Millisecond), "(WithTokenLifetime)"},
+		{emulator.WithTableTrigger("note", "onNote", "created"), `WithTableTrigger("note", "onNote", "created"): unknown event "created" (create, update or delete)`},
+		{emulator.WithTableTrigger("note", "onNote", "create", ""), `unknown event ""`},
+		{emulator.WithTableTrigger("", "onNote"), `WithTableTrigger("", "onNote"): the table name is empty`},
+		{emulator.WithTableTrigger("note", ""), `WithTableTrigger("note", ""): the function name is empty`},
 	} {
 		srv, err := emulator.Listen("127.0.0.1:0", tc.opt)
 		if !assert.Error(t, err, tc.want) {

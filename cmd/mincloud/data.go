@@ -144,7 +144,7 @@ func exportTable(ctx context.Context, c *baas.Client, table, where string, w io.
 	if where == "" {
 		where = "{}"
 	}
-	n := 0
+	n, prevFirst := 0, ""
 	for offset := 0; ; offset += dataBatch {
 		q := url.Values{"limit": {strconv.Itoa(dataBatch)}, "offset": {strconv.Itoa(offset)},
 			"order_by": {"created_at,id"}, "where": {where}}
@@ -153,11 +153,23 @@ func exportTable(ctx context.Context, c *baas.Client, table, where string, w io.
 			return n, missingTable(err, table, listed)
 		}
 		var page struct {
+			Meta struct {
+				Next       json.RawMessage `json:"next"` // absent (nil), null or the next page's URL
+				TotalCount *int            `json:"total_count"`
+			} `json:"meta"`
 			Objects []json.RawMessage `json:"objects"`
 		}
 		if err := resp.Unmarshal(&page); err != nil {
 			return n, err
 		}
+		// A server that does not page by offset answers the same page
+		// again: stop, rather than write it again and again for ever.
+		first := firstID(page.Objects)
+		if offset > 0 && first != "" && first == prevFirst {
+			return n, &baas.HError{Code: resp.StatusCode, StatusCode: resp.StatusCode, Message: fmt.Sprintf(
+				"the server answered the page at offset %d with the records of the page before (first id %s): it does not page by offset; stopped after %d records", offset, first, n)}
+		}
+		prevFirst = first
 		for _, o := range page.Objects {
 			var line bytes.Buffer
 			if err := json.Compact(&line, o); err != nil {
@@ -169,10 +181,28 @@ func exportTable(ctx context.Context, c *baas.Client, table, where string, w io.
 			}
 			n++
 		}
-		if len(page.Objects) < dataBatch {
+		// The last page: a short one, the platform's meta.next null, or
+		// the total_count reached when the server gives it.
+		if len(page.Objects) < dataBatch ||
+			string(page.Meta.Next) == "null" || string(page.Meta.Next) == `""` ||
+			page.Meta.TotalCount != nil && offset+len(page.Objects) >= *page.Meta.TotalCount {
 			return n, nil
 		}
 	}
+}
+
+// firstID is the id of a page's first record ("" when there is none).
+func firstID(objs []json.RawMessage) string {
+	if len(objs) == 0 {
+		return ""
+	}
+	var o struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(objs[0], &o) != nil {
+		return ""
+	}
+	return string(o.ID)
 }
 
 func (a *app) dataImportCommand() *cobra.Command {
@@ -187,7 +217,9 @@ created_by and the permissions are kept (the emulator honours a given id;
 --new-ids leaves ids out so that new ones are made). A table the server
 does not list is sent by name, so that 'mincloud serve' without a schema
 makes it with the first write. Records the server refuses are listed on
-stderr and the exit code is 1.`,
+stderr and the exit code is 1. Each batch is sent as soon as it is read;
+a line that is not a JSON object stops the import there (nothing is sent
+when it is in the first 1000 records).`,
 		Example: `  mincloud data import product product.jsonl
   mincloud data export product | mincloud --host http://127.0.0.1:8080 data import product -`,
 		Args: exactArgs("TABLE", "FILE"),
@@ -201,7 +233,11 @@ stderr and the exit code is 1.`,
 				defer f.Close()
 				in = f
 			}
-			records, err := readLines(in, newIDs)
+			// Batches are sent as they are read: a file of any size needs
+			// the memory of one batch. A bad line in the first batch stops
+			// everything before anything is sent.
+			lines := newLineReader(in, newIDs)
+			first, err := lines.batch(dataBatch)
 			if err != nil {
 				return usageErr(cmd, "%s: %v", args[1], err)
 			}
@@ -209,8 +245,12 @@ stderr and the exit code is 1.`,
 			if err != nil {
 				return err
 			}
-			ok, refused, err := importRecords(cmd.Context(), c, args[0], records, a.stderr)
+			ok, refused, err := importRecords(cmd.Context(), c, args[0], first, lines, a.stderr)
 			if err != nil {
+				var bad *badLineError
+				if errors.As(err, &bad) {
+					return failed(fmt.Errorf("%s: %v; the %d records before it were imported", args[1], err, ok))
+				}
 				return failed(err)
 			}
 			fmt.Fprintf(a.stderr, "imported %d records into %s\n", ok, args[0])
@@ -224,13 +264,31 @@ stderr and the exit code is 1.`,
 	return cmd
 }
 
-// readLines reads JSON lines into records ready to create.
-func readLines(r io.Reader, newIDs bool) ([]map[string]any, error) {
-	var out []map[string]any
+// lineReader reads JSON lines into records ready to create, a batch at
+// a time.
+type lineReader struct {
+	sc     *bufio.Scanner
+	newIDs bool
+	line   int
+}
+
+func newLineReader(r io.Reader, newIDs bool) *lineReader {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for line := 1; sc.Scan(); line++ {
-		b := bytes.TrimSpace(sc.Bytes())
+	return &lineReader{sc: sc, newIDs: newIDs}
+}
+
+// badLineError is a line that is not a JSON object.
+type badLineError struct{ line int }
+
+func (e *badLineError) Error() string { return fmt.Sprintf("line %d is not a JSON object", e.line) }
+
+// batch reads up to n records; fewer (none at all) at the end.
+func (lr *lineReader) batch(n int) ([]map[string]any, error) {
+	var out []map[string]any
+	for len(out) < n && lr.sc.Scan() {
+		lr.line++
+		b := bytes.TrimSpace(lr.sc.Bytes())
 		if len(b) == 0 {
 			continue
 		}
@@ -238,10 +296,10 @@ func readLines(r io.Reader, newIDs bool) ([]map[string]any, error) {
 		d.UseNumber()
 		var rec map[string]any
 		if err := d.Decode(&rec); err != nil || rec == nil {
-			return nil, fmt.Errorf("line %d is not a JSON object", line)
+			return nil, &badLineError{line: lr.line}
 		}
 		delete(rec, "_id")
-		if newIDs {
+		if lr.newIDs {
 			delete(rec, "id")
 		}
 		for k, v := range rec {
@@ -254,19 +312,19 @@ func readLines(r io.Reader, newIDs bool) ([]map[string]any, error) {
 		}
 		out = append(out, rec)
 	}
-	return out, sc.Err()
+	return out, lr.sc.Err()
 }
 
-// importRecords creates the records in batches; it returns how many were
-// created and refused, and lists the refused ones on errOut.
-func importRecords(ctx context.Context, c *baas.Client, table string, records []map[string]any, errOut io.Writer) (int, int, error) {
+// importRecords creates the records in batches, first and then those
+// lines reads, each sent before the next is read; it returns how many
+// were created and refused, and lists the refused ones on errOut.
+func importRecords(ctx context.Context, c *baas.Client, table string, first []map[string]any, lines *lineReader, errOut io.Writer) (int, int, error) {
 	id, listed, err := tableID(ctx, c, table)
 	if err != nil {
 		return 0, 0, err
 	}
-	ok, refused := 0, 0
-	for start := 0; start < len(records); start += dataBatch {
-		batch := records[start:min(start+dataBatch, len(records))]
+	ok, refused, start := 0, 0, 0
+	for batch := first; len(batch) > 0; {
 		resp, err := c.Do(ctx, baas.Request{Method: http.MethodPost, Path: "/oserve/v2.4/table/" + id + "/record/",
 			Query: url.Values{"enable_trigger": {"0"}}, Body: batch, Name: table})
 		if err != nil {
@@ -290,6 +348,10 @@ func importRecords(ctx context.Context, c *baas.Client, table string, records []
 				refused++
 				fmt.Fprintf(errOut, "record %d refused: %d %s\n", start+i+1, r.Error.Code, r.Error.ErrMsg)
 			}
+		}
+		start += len(batch)
+		if batch, err = lines.batch(dataBatch); err != nil {
+			return ok, refused, err
 		}
 	}
 	return ok, refused, nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,7 +29,12 @@ type fakePlatform struct {
 	nextID  int
 	records map[int][]map[string]any
 	failIdx string // a table name whose index POST answers 400
-	srv     *httptest.Server
+	// ignoreOffset answers every find from the first record, as a server
+	// that does not page by offset would.
+	ignoreOffset bool
+	// totalOnly gives a find's meta total_count and no next.
+	totalOnly bool
+	srv       *httptest.Server
 }
 
 type fakeTable struct {
@@ -154,12 +160,22 @@ func (p *fakePlatform) serve(w http.ResponseWriter, r *http.Request, body []byte
 		q := r.URL.Query()
 		limit, _ := strconv.Atoi(q.Get("limit"))
 		offset, _ := strconv.Atoi(q.Get("offset"))
+		if p.ignoreOffset {
+			offset = 0
+		}
 		all := p.records[id]
 		objs := []map[string]any{}
 		for i := offset; i < len(all) && i < offset+limit; i++ {
 			objs = append(objs, all[i])
 		}
-		answer(200, map[string]any{"meta": map[string]any{"limit": limit, "offset": offset}, "objects": objs})
+		meta := map[string]any{"limit": limit, "offset": offset, "next": nil}
+		if offset+limit < len(all) { // the platform's next page, as a path
+			meta["next"] = fmt.Sprintf("%s?limit=%d&offset=%d", r.URL.Path, limit, offset+limit)
+		}
+		if p.totalOnly {
+			meta = map[string]any{"limit": limit, "offset": offset, "total_count": len(all)}
+		}
+		answer(200, map[string]any{"meta": meta, "objects": objs})
 	default:
 		answer(404, map[string]any{"error_msg": "no such path " + r.URL.Path})
 	}
@@ -286,4 +302,98 @@ func TestDataImportIntoAMissingTableOnThePlatform(t *testing.T) {
 	assert.Equal(t, 1, r.code, r)
 	assert.Contains(t, r.stderr, `error: 404: table "nope" does not exist`)
 	assert.Equal(t, []string{"GET /oserve/v1.8/table/?name=nope", `POST /oserve/v2.4/table/nope/record/?enable_trigger=0 [{"a":1}]`}, p.take())
+}
+
+// addRecords gives table id n records made as the platform makes them.
+func (p *fakePlatform) addRecords(id, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range n {
+		p.records[id] = append(p.records[id], map[string]any{"id": fmt.Sprintf("r%d-%d", id, i), "n": i})
+	}
+}
+
+// TestDataExportStopsOnTheLastPage: export stops on the platform's
+// meta.next null, or on total_count reached, without asking for a page
+// past the last (a table of exactly 1000 records is one request).
+func TestDataExportStopsOnTheLastPage(t *testing.T) {
+	for _, totalOnly := range []bool{false, true} {
+		p := newFakePlatform(t)
+		p.totalOnly = totalOnly
+		p.tables = append(p.tables, fakeTable{ID: 55, Name: "product"})
+		p.addRecords(55, 1000)
+		r := p.cli(t).run("data", "export", "product")
+		require.Equal(t, 0, r.code, r)
+		assert.Len(t, strings.Split(strings.TrimSpace(r.stdout), "\n"), 1000)
+		assert.Len(t, p.take(), 2, "the table list and one page (totalOnly %v)", totalOnly)
+	}
+}
+
+// TestDataExportOfAServerIgnoringOffset: a server that answers every page
+// from the first record makes export fail, saying what came back, after
+// the first page: it never loops writing the same records.
+func TestDataExportOfAServerIgnoringOffset(t *testing.T) {
+	p := newFakePlatform(t)
+	p.ignoreOffset = true
+	p.tables = append(p.tables, fakeTable{ID: 55, Name: "product"})
+	p.addRecords(55, 1500)
+	r := p.cli(t).run("data", "export", "product")
+	assert.Equal(t, 1, r.code, r)
+	assert.Contains(t, r.stderr, `the server answered the page at offset 1000 with the records of the page before (first id "r55-0"): it does not page by offset`)
+	assert.Len(t, strings.Split(strings.TrimSpace(r.stdout), "\n"), 1000, "the first page only, once")
+	assert.Len(t, p.take(), 3, "the table list and two pages")
+}
+
+// posts is how many record creations the fake has been sent.
+func (p *fakePlatform) posts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, l := range p.log {
+		if strings.HasPrefix(l, "POST /oserve/v2.4/table/") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDataImportSendsWhileReading: import sends each batch of 1000 as
+// soon as it is read, before the rest of the input exists; a bad line
+// after that stops it, saying how many records went before it.
+func TestDataImportSendsWhileReading(t *testing.T) {
+	for _, tail := range []string{"{\"a\":1}\n", "not json\n"} {
+		p := newFakePlatform(t)
+		p.tables = append(p.tables, fakeTable{ID: 55, Name: "product"})
+		c := p.cli(t)
+		pr, pw := io.Pipe()
+		c.in = pr
+		sentFirst := make(chan bool, 1)
+		go func() {
+			defer pw.Close()
+			for i := range 1000 {
+				if _, err := fmt.Fprintf(pw, "{\"n\":%d}\n", i); err != nil {
+					sentFirst <- false
+					return
+				}
+			}
+			// Generous: the first batch is sent once read, whatever the load.
+			deadline := time.Now().Add(60 * time.Second)
+			for p.posts() == 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			sentFirst <- p.posts() == 1
+			io.WriteString(pw, tail)
+		}()
+		r := c.run("data", "import", "product", "-")
+		assert.True(t, <-sentFirst, "the first batch was sent before the input ended")
+		if tail == "not json\n" {
+			assert.Equal(t, 1, r.code, r)
+			assert.Contains(t, r.stderr, "-: line 1001 is not a JSON object; the 1000 records before it were imported")
+			assert.Equal(t, 1, p.posts())
+			continue
+		}
+		require.Equal(t, 0, r.code, r)
+		assert.Contains(t, r.stderr, "imported 1001 records into product")
+		assert.Equal(t, 2, p.posts())
+	}
 }

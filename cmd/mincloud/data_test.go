@@ -181,6 +181,14 @@ func TestServeTriggerRunsAJavaScriptFunction(t *testing.T) {
 	r := newCLI(t).onBinary().run("serve", "--addr", "127.0.0.1:0", "--trigger", "note")
 	assert.Equal(t, 2, r.code, r)
 	assert.Contains(t, r.stderr, "use TABLE:FUNCTION")
+	// What a trigger may name is the emulator's rule: serve refuses what
+	// Listen refuses, with its message.
+	r = newCLI(t).onBinary().run("serve", "--addr", "127.0.0.1:0", "--trigger", "note:onNote:created")
+	assert.NotEqual(t, 0, r.code, r)
+	assert.Contains(t, r.stderr, `unknown event "created" (create, update or delete)`)
+	r = newCLI(t).onBinary().run("serve", "--addr", "127.0.0.1:0", "--trigger", ":onNote")
+	assert.NotEqual(t, 0, r.code, r)
+	assert.Contains(t, r.stderr, "the table name is empty")
 }
 
 // TestServeSaysANewTableOnce: without a schema, serve says once per table

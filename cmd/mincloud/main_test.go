@@ -162,8 +162,9 @@ type cli struct {
 	root   string // the working directory, the default --root
 	env    []string
 	stdin  string
-	binary bool // run the built binary, not run in-process
-	inDir  bool // in-process: the test's working directory is root
+	in     io.Reader // in-process: read instead of stdin when set
+	binary bool      // run the built binary, not run in-process
+	inDir  bool      // in-process: the test's working directory is root
 }
 
 func newCLI(t *testing.T) *cli {
@@ -206,7 +207,11 @@ func (c *cli) run(args ...string) result {
 		c.inDir = true
 	}
 	var out, errOut bytes.Buffer
-	code := run(args, strings.NewReader(c.stdin), &out, &errOut)
+	var in io.Reader = strings.NewReader(c.stdin)
+	if c.in != nil {
+		in = c.in
+	}
+	code := run(args, in, &out, &errOut)
 	return result{code: code, stdout: out.String(), stderr: errOut.String()}
 }
 

@@ -509,10 +509,11 @@ func (s *Store) FindRaw(ctx context.Context, ref string, q Query) (*Table, []Raw
 	if c.limit == 0 {
 		return t, out, total, nil
 	}
-	stmt, err := s.prepared(ctx, fmt.Sprintf(`SELECT id, doc FROM %s WHERE %s ORDER BY %s LIMIT ? OFFSET ?`, SQLTable(t.ID), expr, c.order))
+	stmt, release, err := s.prepared(ctx, fmt.Sprintf(`SELECT id, doc FROM %s WHERE %s ORDER BY %s LIMIT ? OFFSET ?`, SQLTable(t.ID), expr, c.order))
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	defer release()
 	rows, err := stmt.QueryContext(ctx, append(args, c.limit, q.Offset)...)
 	if err != nil {
 		return nil, nil, 0, err

@@ -53,44 +53,79 @@ type Store struct {
 
 	idSeq atomic.Uint32
 
+	maxAutoTables int // MaxAutoTables; tests lower it
+
 	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // finds prepared once: the same query shape comes again and again
+	stmts  map[string]*cachedStmt // finds prepared once: the same query shape comes again and again
 }
 
-// maxStmts bounds the prepared finds kept; past it they are all closed.
+// cachedStmt is a kept prepared find and how many finds are using it: it
+// is closed only when none is, so a find never gets a closed statement.
+type cachedStmt struct {
+	st      *sql.Stmt
+	users   int
+	dropped bool // out of the cache: closed when the last user is done
+}
+
+// maxStmts bounds the prepared finds kept; past it a find's statement is
+// prepared for it alone and closed after use.
 const maxStmts = 128
 
 // prepared gives a prepared statement for a find's SQL, kept for the next
-// find of the same shape (values are arguments, so shapes repeat).
-func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+// find of the same shape (values are arguments, so shapes repeat), and
+// the release to call when the find is done with it. The statement is
+// prepared outside stmtMu: preparing waits for the one connection, and a
+// find of a kept shape must not wait behind it.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, func(), error) {
 	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if st, ok := s.stmts[query]; ok {
-		return st, nil
+	if c, ok := s.stmts[query]; ok {
+		c.users++
+		s.stmtMu.Unlock()
+		return c.st, func() { s.releaseStmt(c) }, nil
 	}
-	if len(s.stmts) >= maxStmts {
-		for _, st := range s.stmts {
-			st.Close()
-		}
-		s.stmts = nil
-	}
+	s.stmtMu.Unlock()
 	st, err := s.db.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if c, ok := s.stmts[query]; ok { // kept by another find meanwhile
+		st.Close()
+		c.users++
+		return c.st, func() { s.releaseStmt(c) }, nil
+	}
+	if len(s.stmts) >= maxStmts {
+		return st, func() { st.Close() }, nil
 	}
 	if s.stmts == nil {
-		s.stmts = map[string]*sql.Stmt{}
+		s.stmts = map[string]*cachedStmt{}
 	}
-	s.stmts[query] = st
-	return st, nil
+	c := &cachedStmt{st: st, users: 1}
+	s.stmts[query] = c
+	return st, func() { s.releaseStmt(c) }, nil
 }
 
-// forgetStatements closes the prepared finds of a table that goes.
+// releaseStmt ends a find's use of c, closing it if it left the cache.
+func (s *Store) releaseStmt(c *cachedStmt) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	c.users--
+	if c.dropped && c.users == 0 {
+		c.st.Close()
+	}
+}
+
+// forgetStatements drops the prepared finds (a table goes, or the store
+// closes): those not in use are closed now, the others when released.
 func (s *Store) forgetStatements() {
 	s.stmtMu.Lock()
 	defer s.stmtMu.Unlock()
-	for _, st := range s.stmts {
-		st.Close()
+	for _, c := range s.stmts {
+		c.dropped = true
+		if c.users == 0 {
+			c.st.Close()
+		}
 	}
 	s.stmts = nil
 }
@@ -129,7 +164,7 @@ func Open(opt Options) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, now: opt.Now, tables: map[string]*Table{}, byID: map[int64]*Table{}, indexed: map[string]bool{}, autoIndexes: map[int64]int{}}
+	s := &Store{db: db, now: opt.Now, tables: map[string]*Table{}, byID: map[int64]*Table{}, indexed: map[string]bool{}, autoIndexes: map[int64]int{}, maxAutoTables: MaxAutoTables}
 	if s.now == nil {
 		s.now = time.Now
 	}

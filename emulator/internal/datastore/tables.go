@@ -224,6 +224,11 @@ func (s *Store) tableForRead(ref string) (t *Table, exists bool, err error) {
 	return &Table{Name: ref}, false, nil
 }
 
+// MaxAutoTables is how many tables a database may have for a write to
+// make one more (without a schema): a write naming a new table past it is
+// answered 400. Tables from a schema or the Open API are not capped.
+const MaxAutoTables = 1000
+
 // tableForWrite finds the table a write names, making it when no schema
 // is in force (the emulator's convenience: the platform needs the table
 // made first).
@@ -240,6 +245,14 @@ func (s *Store) tableForWrite(ctx context.Context, ref string) (*Table, error) {
 	}
 	if !nameRule.MatchString(ref) {
 		return nil, badRequest("Invalid table name %q: a name starts with a letter and has at most 32 letters, digits and _.", ref)
+	}
+	// Anyone with the public client id can write, so the tables a write
+	// makes are capped: each costs an SQL table and memory for good.
+	s.mu.Lock()
+	n := len(s.tables)
+	s.mu.Unlock()
+	if n >= s.maxAutoTables {
+		return nil, badRequest("Table %q does not exist, and it cannot be made by a first write: the database has %d tables, the most a write may make (%d); load a schema or delete tables.", ref, n, s.maxAutoTables)
 	}
 	// Open to everyone (the emulator's choice: the platform has no
 	// table made by a write): the official SDK in a page works unchanged
