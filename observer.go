@@ -113,8 +113,8 @@ type CallEnd struct {
 // observers calls several Observers in turn.
 type observers []Observer
 
-func (os observers) StartCall(ctx context.Context, call CallInfo) context.Context {
-	for _, o := range os {
+func (obs observers) StartCall(ctx context.Context, call CallInfo) context.Context {
+	for _, o := range obs {
 		if next := o.StartCall(ctx, call); next != nil {
 			ctx = next
 		}
@@ -122,14 +122,14 @@ func (os observers) StartCall(ctx context.Context, call CallInfo) context.Contex
 	return ctx
 }
 
-func (os observers) Attempt(ctx context.Context, call CallInfo, a AttemptInfo) {
-	for _, o := range os {
+func (obs observers) Attempt(ctx context.Context, call CallInfo, a AttemptInfo) {
+	for _, o := range obs {
 		o.Attempt(ctx, call, a)
 	}
 }
 
-func (os observers) EndCall(ctx context.Context, call CallInfo, end CallEnd) {
-	for _, o := range os {
+func (obs observers) EndCall(ctx context.Context, call CallInfo, end CallEnd) {
+	for _, o := range obs {
 		o.EndCall(ctx, call, end)
 	}
 }
