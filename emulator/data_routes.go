@@ -105,7 +105,7 @@ func (s *Server) webCaller(h dataHandler) http.HandlerFunc {
 		// The caller is checked before its environment is opened: an
 		// unauthenticated call must not use up the MaxDataEnvs slots (nor
 		// make files, with WithDataFile).
-		if key := r.Header.Get(callerHeader); key != "" && key == s.callerKey {
+		if s.fromFunction(r) {
 			store, err := s.storeFor(r.Header.Get("X-Hydrogen-Env-ID"))
 			if err != nil {
 				writeDataError(w, err)

@@ -129,14 +129,23 @@ func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request) {
 // deleteFunction serves DELETE /oserve/v1.3/cloud-function/{name}/.
 func (s *Server) deleteFunction(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if !s.removeFunction(name) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// removeFunction forgets the function name and removes the code written
+// for it (a source given over the Open API, a folder's bundles), however
+// it was registered: the one way a function goes, for the Open API's
+// delete and the folder watcher alike. It reports whether name was known.
+func (s *Server) removeFunction(name string) bool {
 	s.mu.Lock()
 	_, ok := s.functions[name]
 	delete(s.functions, name)
 	s.mu.Unlock()
-	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("Cloud function %q not found.", name))
-		return
-	}
 	s.dropSource(name)
-	w.WriteHeader(http.StatusNoContent)
+	s.dropBundles(name)
+	return ok
 }

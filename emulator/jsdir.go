@@ -358,10 +358,7 @@ func (s *Server) resync(root string, have map[string]dirFunc, changed map[string
 	}
 	sort.Strings(gone)
 	for _, n := range gone {
-		s.mu.Lock()
-		delete(s.functions, n)
-		s.mu.Unlock()
-		s.dropBundles(n)
+		s.removeFunction(n)
 		report("removed " + n)
 	}
 	return now
