@@ -337,6 +337,9 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 		return nil, nil, nil, ErrClosed
 	}
 	set := p.setLocked(job.Key, job.Name)
+	c.mu.Lock()
+	c.set = set // for the reader, which hands the worker on at the answer
+	c.mu.Unlock()
 	for len(set.idle) > 0 {
 		w := set.idle[len(set.idle)-1]
 		set.idle = set.idle[:len(set.idle)-1]
@@ -416,8 +419,10 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 				w, ok := <-wt.ch
 				switch {
 				case ok && wt.sent:
-					c.stop()
-					p.discard(w, set)
+					if c.end() { // else it answered already, and its reader handed w on
+						c.stop()
+						p.discard(w, set)
+					}
 				case ok:
 					p.release(w, set)
 				}
@@ -794,6 +799,9 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 // write is the moment the worker receives the job, when issue 13 says the
 // deadline and the run time start. The timer closes c.expired, so that
 // this goroutine wakes once, for the end.
+// At an answer the worker's reader also hands w on to the next job of
+// its function before this goroutine wakes (call.end says which of the
+// two ends the call: only that one touches w after).
 func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, c *call, job *Job, line []byte, sent bool, sendErr error) (res *Result, err error, delivered bool) {
 	defer func() {
 		c.stop()
@@ -810,13 +818,18 @@ func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, c *call, job *J
 		p.discard(w, set)
 		return nil, fmt.Errorf("the worker did not take the job: %w", sendErr), false
 	}
+	// answered: the reader has the answer and has handed w on already.
+	answered := func() (*Result, error, bool) {
+		return c.result(<-c.answer), nil, true
+	}
 	for {
 		select {
 		case a := <-c.answer:
-			w.flushRaw(c)
-			p.release(w, set)
 			return c.result(a), nil, true
 		case <-w.exited:
+			if !c.end() {
+				return answered()
+			}
 			<-w.done
 			if !isClosed(c.acked) && !w.jobTaken() {
 				p.discard(w, set)
@@ -839,9 +852,15 @@ func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, c *call, job *J
 				c.ack() // running, and quiet so far
 				continue
 			}
+			if !c.end() {
+				return answered()
+			}
 			p.discard(w, set)
 			return nil, errors.New("the worker did not acknowledge the job"), false
 		case <-c.expired:
+			if !c.end() {
+				return answered()
+			}
 			if !isClosed(c.acked) && !w.jobTaken() {
 				p.discard(w, set)
 				return nil, errors.New("the worker did not acknowledge the job"), false
@@ -851,6 +870,9 @@ func (p *Pool) runOn(ctx context.Context, w *worker, set *fnSet, c *call, job *J
 			return &Result{Code: 1, TimedOut: true, Started: c.startedAt(), Mem: mem,
 				Error: &ErrorInfo{Type: "TimeoutError", Message: fmt.Sprintf("function timed out after %d ms", job.Timeout.Milliseconds())}}, nil, true
 		case <-ctx.Done():
+			if !c.end() {
+				return answered()
+			}
 			p.discard(w, set)
 			return nil, ctx.Err(), isClosed(c.acked)
 		}

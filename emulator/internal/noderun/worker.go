@@ -68,6 +68,21 @@ type call struct {
 	started  time.Time
 	ackTimer *time.Timer
 	deadline *time.Timer
+	set      *fnSet // the worker's set, for the reader's hand-over
+	ended    bool   // the reader (at the answer) or runOn ended the call
+}
+
+// end claims the call's end for whichever of the reader (at the answer)
+// and runOn (at a deadline, a death, a cancel) comes first; false when
+// the other did.
+func (c *call) end() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return false
+	}
+	c.ended = true
+	return true
 }
 
 // newCall is a call of job, not yet given to a worker.
@@ -395,11 +410,15 @@ func (w *worker) handle(line []byte) string {
 				return "an unreadable failure"
 			}
 		}
-		select {
-		case c.answer <- a:
-		default:
+		if len(c.answer) > 0 {
 			return "a second answer"
 		}
+		// The worker is free: it goes to the next job of its function now,
+		// from here, rather than after its caller's goroutine wakes.
+		if c.end() {
+			w.free(c)
+		}
+		c.answer <- a
 	case "C":
 		var report string
 		if json.Unmarshal(rest, &report) != nil {
@@ -616,6 +635,22 @@ func (w *worker) emitRaw(l *rawLine, level string) {
 	case w.p.cfg.Late != nil:
 		w.p.cfg.Late(owner.id, line)
 	}
+}
+
+// free ends c on w, which answered it, and hands w on: c's raw output
+// is c's, then w goes to the next waiter of its function or idles.
+func (w *worker) free(c *call) {
+	c.stop()
+	w.flushRaw(c)
+	w.mu.Lock()
+	if w.job == c {
+		w.job = nil
+	}
+	w.mu.Unlock()
+	c.mu.Lock()
+	set := c.set
+	c.mu.Unlock()
+	w.p.release(w, set)
 }
 
 // current is the running call, or nil.
