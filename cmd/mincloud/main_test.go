@@ -75,6 +75,7 @@ type served struct {
 func startServe(args ...string) (*served, error) {
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = cleanEnv(os.TempDir())
+	endsWithTest(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
