@@ -277,7 +277,8 @@ func TestDeadlines(t *testing.T) {
 
 func TestScheduling(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, emulator.WithMaxJobs(2), emulator.WithScheduleWait(100*time.Millisecond))
+	clk := emulator.NewFakeClock()
+	srv, c := setup(t, emulator.WithClock(clk), emulator.WithMaxJobs(2), emulator.WithScheduleWait(100*time.Millisecond))
 	release := make(chan struct{})
 	var running, peak atomic.Int32
 	srv.Register("hold", func(ctx context.Context, ev *function.Event) (any, error) {
@@ -310,8 +311,23 @@ func TestScheduling(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return running.Load() == 2 }, time.Minute, 5*time.Millisecond)
 
-	// A third sync call waits its 100 ms, then fails as the platform does.
-	_, err := c.Invoke(context.Background(), "hold", nil, true)
+	// A third sync call waits its 100 ms (on the test's clock), then fails
+	// as the platform does.
+	timers := clk.Waiting()
+	third := make(chan error, 1)
+	go func() {
+		_, err := c.Invoke(context.Background(), "hold", nil, true)
+		third <- err
+	}()
+	require.Eventually(t, func() bool { return clk.Waiting() == timers+1 }, time.Minute, time.Millisecond, "the third call never began its schedule wait")
+	clk.Advance(99 * time.Millisecond)
+	select {
+	case err := <-third:
+		t.Fatalf("the third call ended before its schedule wait: %v", err)
+	case <-time.After(20 * time.Millisecond): // no real wait is measured: a call ended early fails here sometimes, never wrongly
+	}
+	clk.Advance(time.Millisecond)
+	err := <-third
 	var he *baas.HError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, "400: Cloud function schedule failed", he.Error())
@@ -487,7 +503,8 @@ func assertNoGoroutineLeft(t *testing.T, before int) {
 
 func TestJobStatusesWhileRunningAndQueued(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, emulator.WithMaxJobs(1), emulator.WithAsyncScheduleWait(3*time.Second))
+	clk := emulator.NewFakeClock()
+	srv, c := setup(t, emulator.WithClock(clk), emulator.WithMaxJobs(1), emulator.WithAsyncScheduleWait(3*time.Second))
 	release := make(chan struct{})
 	srv.Register("hold", func(ctx context.Context, ev *function.Event) (any, error) {
 		select {
@@ -500,6 +517,7 @@ func TestJobStatusesWhileRunningAndQueued(t *testing.T) {
 	_, err := c.Invoke(ctx, "hold", nil, false) // takes the only slot
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return srv.Jobs()[0].Status == emulator.StatusExecuting }, time.Minute, 5*time.Millisecond)
+	timers := clk.Waiting()
 	_, err = c.Invoke(ctx, "hold", nil, false) // waits for it
 	require.NoError(t, err)
 
@@ -511,6 +529,10 @@ func TestJobStatusesWhileRunningAndQueued(t *testing.T) {
 	assert.Nil(t, jobs[1].Result)
 
 	// Queued longer than the async schedule wait: schedule_failed.
+	require.Eventually(t, func() bool { return clk.Waiting() == timers+1 }, time.Minute, time.Millisecond, "the queued job never began its schedule wait")
+	clk.Advance(3*time.Second - time.Millisecond)
+	assert.Equal(t, emulator.StatusWaiting, srv.Jobs()[1].Status, "failed before its schedule wait ran out")
+	clk.Advance(time.Millisecond)
 	require.Eventually(t, func() bool { return srv.Jobs()[1].Status == emulator.StatusScheduleFailed }, time.Minute, 10*time.Millisecond)
 	close(release)
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -130,7 +130,7 @@ func (j *job) summary() Job {
 	return j.rec.withoutLog()
 }
 
-func (j *job) start() { j.startAt(time.Now()) }
+func (j *job) start() { j.startAt(j.srv.clock.now()) }
 
 // startAt marks the job executing from t: for a Go handler when it is
 // called, for a JavaScript job when its worker took it. The time before
@@ -153,7 +153,7 @@ func (j *job) finish(status string, res *Result) bool {
 		return false
 	}
 	j.rec.Status = status
-	j.rec.FinishedAt = time.Now()
+	j.rec.FinishedAt = j.srv.clock.now()
 	j.rec.Result = res
 	j.event, j.h, j.js = nil, nil, nil // a record outlives its run: keep only what it shows
 	ev := j.rec.withoutLog()
