@@ -241,14 +241,50 @@ func TestCORS(t *testing.T) {
 
 func TestDeadlines(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, emulator.WithSyncTimeout(100*time.Millisecond), emulator.WithAsyncTimeout(150*time.Millisecond))
+	clk := emulator.NewFakeClock()
+	srv, c := setup(t, emulator.WithClock(clk), emulator.WithSyncTimeout(100*time.Millisecond), emulator.WithAsyncTimeout(150*time.Millisecond))
 	var sawDeadline atomic.Bool
 	srv.Register("slow", func(ctx context.Context, ev *function.Event) (any, error) {
 		dl, ok := ctx.Deadline()
-		sawDeadline.Store(ok && time.Until(dl) < time.Second)
+		left := dl.Sub(clk.Now())
+		sawDeadline.Store(ok && left > 0 && left <= 150*time.Millisecond)
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})
+	// pastDeadline makes the call, waits for its job's deadline to be set
+	// on the test's clock, and moves the clock just short of it (the job
+	// must still run) and then to it.
+	pastDeadline := func(fn string, sync bool, timeout time.Duration) (*baas.Result, error) {
+		t.Helper()
+		type answer struct {
+			res *baas.Result
+			err error
+		}
+		done := make(chan answer, 1)
+		go func() {
+			res, err := c.Invoke(context.Background(), fn, nil, sync)
+			done <- answer{res, err}
+		}()
+		if !sync { // answered at once; the job runs on
+			a := <-done
+			if a.err != nil {
+				return nil, a.err
+			}
+			done <- a
+		}
+		require.Eventually(t, func() bool { return clk.Waiting() == 1 }, time.Minute, time.Millisecond, "%s: its deadline was never set", fn)
+		clk.Advance(timeout - time.Millisecond)
+		executing := 0
+		for _, j := range srv.Jobs() {
+			if j.Status == emulator.StatusExecuting {
+				executing++
+			}
+		}
+		assert.Equal(t, 1, executing, "%s: ended before its deadline", fn)
+		clk.Advance(time.Millisecond)
+		a := <-done
+		return a.res, a.err
+	}
 	// stubborn ignores its context and returns only once the answer has
 	// come: the answer waits for no handler past its deadline.
 	answered := make(chan struct{})
@@ -257,7 +293,7 @@ func TestDeadlines(t *testing.T) {
 		return "late", nil
 	})
 	for _, fn := range []string{"slow", "stubborn"} {
-		res, err := c.Invoke(context.Background(), fn, nil, true)
+		res, err := pastDeadline(fn, true, 100*time.Millisecond)
 		require.NoError(t, err)
 		assert.Equal(t, 1, res.Code)
 		assert.Equal(t, "TimeoutError", res.Error.Type)
@@ -265,7 +301,7 @@ func TestDeadlines(t *testing.T) {
 	close(answered)
 	assert.True(t, sawDeadline.Load())
 
-	_, err := c.Invoke(context.Background(), "slow", nil, false)
+	_, err := pastDeadline("slow", false, 150*time.Millisecond)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

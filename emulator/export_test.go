@@ -55,6 +55,9 @@ func (c *FakeClock) Waiting() int {
 	return len(c.timers)
 }
 
+// Now is the clock's time.
+func (c *FakeClock) Now() time.Time { return c.now() }
+
 func (c *FakeClock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -229,7 +229,7 @@ func (j *job) run(timeout time.Duration, answer func(res *Result, early bool)) {
 	h, ev := j.h, j.event
 	j.logh.job = j
 	j.mu.Unlock()
-	ctx, cancel := context.WithTimeout(s.ctx, timeout)
+	ctx, cancel := s.clock.withTimeout(s.ctx, timeout) // the deadline on the emulator's clock, which a test may drive
 	defer cancel()
 	ctx = function.WithLogger(ctx, slog.New(&j.logh))
 	ctx = baas.NewContext(ctx, s.innerClient(ev.Env))
