@@ -17,6 +17,9 @@ type clock interface {
 	// withTimeout is context.WithTimeout on this clock: the context ends
 	// with context.DeadlineExceeded once d has passed.
 	withTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc)
+	// afterFunc calls f once d has passed, as time.AfterFunc; stop
+	// reports whether it stopped f. It times the JavaScript jobs' deadlines.
+	afterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 // realClock is the wall clock, the one the emulator runs by.
@@ -31,6 +34,10 @@ func (realClock) newTimer(d time.Duration) (<-chan time.Time, func() bool) {
 
 func (realClock) withTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(parent, d)
+}
+
+func (realClock) afterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
 }
 
 // clockOrReal is c, or the real clock when c is nil (the default).

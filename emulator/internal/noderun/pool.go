@@ -61,6 +61,20 @@ type Config struct {
 	// tests move the clock instead of waiting for workers to idle out.
 	now       func() time.Time
 	reapEvery time.Duration
+
+	// AfterFunc, when set, times the jobs' deadlines in place of
+	// time.AfterFunc: it calls f once d has passed, and its stop reports
+	// whether it stopped f. The emulator passes its clock's, so that a test
+	// moving a fake clock sees a JavaScript job's deadline pass.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+}
+
+// afterFunc calls f after d on the pool's clock.
+func (p *Pool) afterFunc(d time.Duration, f func()) func() bool {
+	if p.cfg.AfterFunc != nil {
+		return p.cfg.AfterFunc(d, f)
+	}
+	return time.AfterFunc(d, f).Stop
 }
 
 // clock is the time idleness is judged by.
@@ -768,7 +782,7 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 	}()
 	var lastErr error
 	for range deliveries {
-		c := newCall(&job)
+		c := newCall(&job, p.afterFunc)
 		w, set, wt, err := p.get(waitCtx, &job, c, line)
 		if err != nil {
 			if ctx.Err() == nil && waitCtx.Err() != nil {
