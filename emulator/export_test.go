@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -29,7 +30,8 @@ func NewFakeClock() *FakeClock {
 // WithClock makes the emulator measure its waits by c.
 func WithClock(c *FakeClock) Option { return func(cfg *config) { cfg.clock = c } }
 
-// Advance moves the clock on by d and fires every timer due by then.
+// Advance moves the clock on by d and fires every timer due by then,
+// earliest first.
 func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
@@ -41,6 +43,7 @@ func (c *FakeClock) Advance(d time.Duration) {
 		}
 	}
 	c.mu.Unlock()
+	slices.SortFunc(due, func(a, b *fakeTimer) int { return a.at.Compare(b.at) }) // in the order they came due
 	for _, ft := range due {
 		ft.fire()
 	}
