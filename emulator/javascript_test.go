@@ -63,7 +63,7 @@ func lastJob(t *testing.T, srv *emulator.Server, name string) emulator.Job {
 
 // invokePastDeadline invokes name synchronously on a server whose clock
 // is clk and moves that clock to the job's deadline, timeout, once the job
-// is with its worker (its deadline timer set) and ready says it is where
+// is with its worker (executing, its deadline timer set) and ready says it is where
 // the test wants it (nil: at once). The job must still be running 1 ms
 // before. No real time is waited for the deadline to pass.
 func invokePastDeadline(t *testing.T, srv *emulator.Server, c *baas.Client, clk *emulator.FakeClock, name string, timeout time.Duration, ready func(emulator.Job) bool) (*baas.Result, error) {
@@ -78,12 +78,12 @@ func invokePastDeadline(t *testing.T, srv *emulator.Server, c *baas.Client, clk 
 		done <- answer{res, err}
 	}()
 	require.Eventually(t, func() bool {
-		if clk.Waiting() != 1 {
+		jobs := srv.Jobs()
+		if len(jobs) == 0 {
 			return false
 		}
-		jobs := srv.Jobs()
-		j := jobs[len(jobs)-1]
-		return j.Function == name && (ready == nil || ready(j))
+		j := jobs[len(jobs)-1] // executing once its worker has it: its deadline is set
+		return j.Function == name && j.Status == emulator.StatusExecuting && (ready == nil || ready(j))
 	}, time.Minute, time.Millisecond, "%s: its job never reached its worker", name)
 	clk.Advance(timeout - time.Millisecond)
 	select {

@@ -62,10 +62,10 @@ type Config struct {
 	now       func() time.Time
 	reapEvery time.Duration
 
-	// AfterFunc, when set, times the jobs' deadlines in place of
-	// time.AfterFunc: it calls f once d has passed, and its stop reports
-	// whether it stopped f. The emulator passes its clock's, so that a test
-	// moving a fake clock sees a JavaScript job's deadline pass.
+	// AfterFunc, when set, times the jobs' deadlines and their waits for
+	// a worker in place of time.AfterFunc: it calls f once d has passed,
+	// and its stop reports whether it stopped f. The emulator passes its
+	// clock's, so that a test moving a fake clock sees them pass.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
@@ -767,10 +767,11 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 	p.mu.Unlock()
 	defer p.jobs.Done()
 	waitCtx := ctx
-	if job.Wait > 0 {
+	if job.Wait > 0 { // ends job.Wait from now on the pool's clock
 		var cancel context.CancelFunc
-		waitCtx, cancel = context.WithTimeout(ctx, job.Wait)
+		waitCtx, cancel = context.WithCancel(ctx)
 		defer cancel()
+		defer p.afterFunc(job.Wait, cancel)()
 	}
 	buf := lineBufs.Get().(*[]byte)
 	line := runLine((*buf)[:0], &job)
