@@ -64,7 +64,7 @@ func TestInnerClientsAreBounded(t *testing.T) {
 // the oldest past the cap, keep the newest even alone past it, and stop
 // counting a job once it is forgotten.
 func TestJobRecordsCountBytes(t *testing.T) {
-	r := newJobRecords(100, 1000)
+	r := newJobRecords(realClock{}, 100, 1000)
 	jobs := make([]*job, 4)
 	for i := range jobs {
 		jobs[i] = &job{rec: Job{Function: "f"}}
@@ -97,7 +97,7 @@ func TestJobRecordsCountBytes(t *testing.T) {
 // function once, newest first, even as jobs are recorded and forgotten
 // during the scan.
 func TestNewestBetweenScansInChunks(t *testing.T) {
-	r := newJobRecords(2000, math.MaxInt64)
+	r := newJobRecords(realClock{}, 2000, math.MaxInt64)
 	for i := range 1200 {
 		name := "f"
 		if i%2 == 1 {

@@ -241,14 +241,55 @@ func TestCORS(t *testing.T) {
 
 func TestDeadlines(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, emulator.WithSyncTimeout(100*time.Millisecond), emulator.WithAsyncTimeout(150*time.Millisecond))
+	clk := emulator.NewFakeClock()
+	srv, c := setup(t, emulator.WithClock(clk), emulator.WithSyncTimeout(time.Hour), emulator.WithAsyncTimeout(2*time.Hour))
 	var sawDeadline atomic.Bool
 	srv.Register("slow", func(ctx context.Context, ev *function.Event) (any, error) {
 		dl, ok := ctx.Deadline()
-		sawDeadline.Store(ok && time.Until(dl) < time.Second)
+		left := dl.Sub(clk.Now())
+		sawDeadline.Store(ok && left > 0 && left <= 2*time.Hour)
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})
+	// pastDeadline makes the call, waits for its job's deadline to be set
+	// on the test's clock, and moves the clock just short of it (the job
+	// must still run) and then to it.
+	pastDeadline := func(fn string, sync bool, timeout time.Duration) (*baas.Result, error) {
+		t.Helper()
+		type answer struct {
+			res *baas.Result
+			err error
+		}
+		done := make(chan answer, 1)
+		go func() {
+			res, err := c.Invoke(context.Background(), fn, nil, sync)
+			done <- answer{res, err}
+		}()
+		if !sync { // answered at once; the job runs on
+			a := <-done
+			if a.err != nil {
+				return nil, a.err
+			}
+			done <- a
+		}
+		require.Eventually(t, func() bool { return clk.Waiting() == 1 }, time.Minute, time.Millisecond, "%s: its deadline was never set", fn)
+		clk.Advance(timeout - time.Millisecond)
+		executing := 0
+		for _, j := range srv.Jobs() {
+			if j.Status == emulator.StatusExecuting {
+				executing++
+			}
+		}
+		assert.Equal(t, 1, executing, "%s: ended before its deadline", fn)
+		clk.Advance(time.Millisecond)
+		select { // the deadlines are hours long: only the test's clock ends them
+		case a := <-done:
+			return a.res, a.err
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: no answer a minute after its deadline passed on the test's clock", fn)
+			return nil, nil
+		}
+	}
 	// stubborn ignores its context and returns only once the answer has
 	// come: the answer waits for no handler past its deadline.
 	answered := make(chan struct{})
@@ -257,7 +298,7 @@ func TestDeadlines(t *testing.T) {
 		return "late", nil
 	})
 	for _, fn := range []string{"slow", "stubborn"} {
-		res, err := c.Invoke(context.Background(), fn, nil, true)
+		res, err := pastDeadline(fn, true, time.Hour)
 		require.NoError(t, err)
 		assert.Equal(t, 1, res.Code)
 		assert.Equal(t, "TimeoutError", res.Error.Type)
@@ -265,7 +306,7 @@ func TestDeadlines(t *testing.T) {
 	close(answered)
 	assert.True(t, sawDeadline.Load())
 
-	_, err := c.Invoke(context.Background(), "slow", nil, false)
+	_, err := pastDeadline("slow", false, 2*time.Hour)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -277,7 +318,8 @@ func TestDeadlines(t *testing.T) {
 
 func TestScheduling(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, emulator.WithMaxJobs(2), emulator.WithScheduleWait(100*time.Millisecond))
+	clk := emulator.NewFakeClock()
+	srv, c := setup(t, emulator.WithClock(clk), emulator.WithMaxJobs(2), emulator.WithScheduleWait(time.Hour), emulator.WithSyncTimeout(2*time.Hour))
 	release := make(chan struct{})
 	var running, peak atomic.Int32
 	srv.Register("hold", func(ctx context.Context, ev *function.Event) (any, error) {
@@ -310,8 +352,23 @@ func TestScheduling(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return running.Load() == 2 }, time.Minute, 5*time.Millisecond)
 
-	// A third sync call waits its 100 ms, then fails as the platform does.
-	_, err := c.Invoke(context.Background(), "hold", nil, true)
+	// A third sync call waits its hour (on the test's clock: a real hour
+	// would time the test out), then fails as the platform does.
+	timers := clk.Waiting()
+	third := make(chan error, 1)
+	go func() {
+		_, err := c.Invoke(context.Background(), "hold", nil, true)
+		third <- err
+	}()
+	require.Eventually(t, func() bool { return clk.Waiting() == timers+1 }, time.Minute, time.Millisecond, "the third call never began its schedule wait")
+	clk.Advance(time.Hour - time.Millisecond)
+	select {
+	case err := <-third:
+		t.Fatalf("the third call ended before its schedule wait: %v", err)
+	case <-time.After(20 * time.Millisecond): // no real wait is measured: a call ended early fails here sometimes, never wrongly
+	}
+	clk.Advance(time.Millisecond)
+	err := <-third
 	var he *baas.HError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, "400: Cloud function schedule failed", he.Error())
@@ -487,7 +544,8 @@ func assertNoGoroutineLeft(t *testing.T, before int) {
 
 func TestJobStatusesWhileRunningAndQueued(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, emulator.WithMaxJobs(1), emulator.WithAsyncScheduleWait(3*time.Second))
+	clk := emulator.NewFakeClock()
+	srv, c := setup(t, emulator.WithClock(clk), emulator.WithMaxJobs(1), emulator.WithAsyncScheduleWait(time.Hour), emulator.WithAsyncTimeout(2*time.Hour))
 	release := make(chan struct{})
 	srv.Register("hold", func(ctx context.Context, ev *function.Event) (any, error) {
 		select {
@@ -500,6 +558,7 @@ func TestJobStatusesWhileRunningAndQueued(t *testing.T) {
 	_, err := c.Invoke(ctx, "hold", nil, false) // takes the only slot
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return srv.Jobs()[0].Status == emulator.StatusExecuting }, time.Minute, 5*time.Millisecond)
+	timers := clk.Waiting()
 	_, err = c.Invoke(ctx, "hold", nil, false) // waits for it
 	require.NoError(t, err)
 
@@ -511,6 +570,10 @@ func TestJobStatusesWhileRunningAndQueued(t *testing.T) {
 	assert.Nil(t, jobs[1].Result)
 
 	// Queued longer than the async schedule wait: schedule_failed.
+	require.Eventually(t, func() bool { return clk.Waiting() == timers+1 }, time.Minute, time.Millisecond, "the queued job never began its schedule wait")
+	clk.Advance(time.Hour - time.Millisecond)
+	assert.Equal(t, emulator.StatusWaiting, srv.Jobs()[1].Status, "failed before its schedule wait ran out")
+	clk.Advance(time.Millisecond)
 	require.Eventually(t, func() bool { return srv.Jobs()[1].Status == emulator.StatusScheduleFailed }, time.Minute, 10*time.Millisecond)
 	close(release)
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -95,6 +95,7 @@ func (s *Server) nodePool() (*noderun.Pool, error) {
 		CallerHeader:  callerHeader,
 		CallerKey:     s.callerKey,
 		SyncTimeout:   s.cfg.syncTimeout,
+		AfterFunc:     s.clock.afterFunc,
 	})
 	if err != nil {
 		return nil, err

@@ -222,17 +222,33 @@ func TestJSDeadlineStartsWhenTheWorkerTakesTheJob(t *testing.T) {
 func TestJSNoWorkerFreeSaysSo(t *testing.T) {
 	t.Parallel()
 	node, slow := slowNode(t, 5*time.Second)
+	clk := emulator.NewFakeClock()
 	srv, _ := jsSetup(t, map[string]string{
 		"first": "exports.main = async () => 'first'",
 		"quick": "exports.main = async () => 'ok'",
-	}, emulator.WithNode(node), emulator.WithSyncTimeout(time.Second), emulator.WithMaxJobs(1))
+	}, emulator.WithClock(clk), emulator.WithNode(node), emulator.WithSyncTimeout(time.Hour), emulator.WithMaxJobs(1))
 	c := patient(t, srv)
 	assert.Equal(t, `{"code":0,"data":"first","error":{}}`, call(t, c, "first", nil))
 	slow()
-	res, err := c.Invoke(context.Background(), "quick", nil, true)
+	// The wait for a worker is an hour on the test's clock, which passes
+	// while the new worker is still starting.
+	done := make(chan struct{})
+	var res *baas.Result
+	var err error
+	go func() {
+		defer close(done)
+		res, err = c.Invoke(context.Background(), "quick", nil, true)
+	}()
+	require.Eventually(t, func() bool { return clk.Waiting() == 1 }, time.Minute, time.Millisecond, "the call never began its wait for a worker")
+	clk.Advance(time.Hour)
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("no answer a minute after the wait passed on the test's clock")
+	}
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Code)
-	assert.Contains(t, res.Error.Message, "no Node worker was free within 1000 ms")
+	assert.Contains(t, res.Error.Message, "no Node worker was free within 3600000 ms")
 	assert.NotContains(t, res.Error.Message, "timed out")
 	j := lastJob(t, srv, "quick")
 	assert.Equal(t, emulator.StatusScheduleFailed, j.Status)

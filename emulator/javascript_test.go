@@ -61,6 +61,57 @@ func lastJob(t *testing.T, srv *emulator.Server, name string) emulator.Job {
 	return emulator.Job{}
 }
 
+// invokePastDeadline invokes name synchronously on a server whose clock
+// is clk and moves that clock to the job's deadline, timeout, once the job
+// is with its worker (executing, its deadline timer set) and ready says it is where
+// the test wants it (nil: at once). The job must still be running 1 ms
+// before. No real time is waited for the deadline to pass.
+func invokePastDeadline(t *testing.T, srv *emulator.Server, c *baas.Client, clk *emulator.FakeClock, name string, timeout time.Duration, ready func(emulator.Job) bool) (*baas.Result, error) {
+	t.Helper()
+	type answer struct {
+		res *baas.Result
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := c.Invoke(context.Background(), name, nil, true)
+		done <- answer{res, err}
+	}()
+	require.Eventually(t, func() bool {
+		jobs := srv.Jobs()
+		if len(jobs) == 0 {
+			return false
+		}
+		j := jobs[len(jobs)-1] // executing once its worker has it: its deadline is set
+		return j.Function == name && j.Status == emulator.StatusExecuting && (ready == nil || ready(j))
+	}, time.Minute, time.Millisecond, "%s: its job never reached its worker", name)
+	clk.Advance(timeout - time.Millisecond)
+	select {
+	case a := <-done:
+		t.Fatalf("%s: answered before its deadline: %+v %v", name, a.res, a.err)
+	case <-time.After(20 * time.Millisecond): // catches an early end sometimes, never fails wrongly
+	}
+	assert.Equal(t, emulator.StatusExecuting, lastJob(t, srv, name).Status, "%s: ended before its deadline", name)
+	clk.Advance(time.Millisecond)
+	select { // the deadlines are hours long: only the test's clock ends them
+	case a := <-done:
+		return a.res, a.err
+	case <-time.After(time.Minute):
+		t.Fatalf("%s: no answer a minute after its deadline passed on the test's clock", name)
+		return nil, nil
+	}
+}
+
+// callPastDeadline is invokePastDeadline with the result as JSON.
+func callPastDeadline(t *testing.T, srv *emulator.Server, c *baas.Client, clk *emulator.FakeClock, name string, timeout time.Duration, ready func(emulator.Job) bool) string {
+	t.Helper()
+	res, err := invokePastDeadline(t, srv, c, clk, name, timeout, ready)
+	require.NoError(t, err)
+	b, err := res.MarshalJSON()
+	require.NoError(t, err)
+	return string(b)
+}
+
 // The seed page's helloWorld, exactly.
 const seedHelloWorld = "exports.main = function helloWorld(event, callback) {\n" +
 	"  console.log(event)\n" +
@@ -118,27 +169,33 @@ func TestJSFailuresCarryTypeMessageAndStack(t *testing.T) {
 	assert.Contains(t, res.Error.Stack, "cbError.js:1", "the stack points into the function's file")
 }
 
-// The deadlines below are long enough for a Node worker to start and log
-// on a busy machine: what is asserted is what happens when they pass.
+// The deadline passes on the test's clock once the job has logged both
+// lines: what is asserted is that it runs until then, and what happens
+// when it passes.
 func TestJSAsyncUndefinedRunsToTheDeadline(t *testing.T) {
 	t.Parallel()
+	clk := emulator.NewFakeClock()
 	srv, c := jsSetup(t, map[string]string{
 		"undef": "exports.main = async function () { console.log('started') }",
 		"ok":    "exports.main = async () => 'still here'",
-	}, emulator.WithSyncTimeout(5*time.Second))
-	got := call(t, c, "undef", nil)
+	}, emulator.WithClock(clk), emulator.WithSyncTimeout(time.Hour))
+	got := callPastDeadline(t, srv, c, clk, "undef", time.Hour, func(j emulator.Job) bool { return len(j.Log) == 2 })
 	assert.Contains(t, got, `"type":"TimeoutError"`)
-	assert.Contains(t, got, "function timed out after 5000 ms")
+	assert.Contains(t, got, "function timed out after 3600000 ms")
 	j := lastJob(t, srv, "undef")
 	assert.Equal(t, emulator.StatusDeadlineExceeded, j.Status)
 	require.Len(t, j.Log, 2)
 	assert.Contains(t, j.Log[0], "INFO started")
 	// One line says why the job waits, as the platform does, for its deadline.
 	assert.Contains(t, j.Log[1], "WARN the function's promise resolved undefined and it did not call callback: "+
-		"the platform waits for the job's deadline (5000 ms)")
+		"the platform waits for the job's deadline (3600000 ms)")
 	assert.Equal(t, `{"code":0,"data":"still here","error":{}}`, call(t, c, "ok", nil))
 }
 
+// This deadline stays on the real clock: the test is that a line logged
+// just before a loop is read from the pipe when the loop is killed, so the
+// kill must come without waiting for the line to arrive first. 5 s is long
+// enough for a worker to start and log on a busy machine.
 func TestJSLogBeforeABusyLoopIsKept(t *testing.T) {
 	t.Parallel()
 	srv, c := jsSetup(t, map[string]string{
@@ -168,10 +225,11 @@ func TestJSPendingTimerHoldsTheAnswer(t *testing.T) {
 	assert.Contains(t, j.Log[0], "INFO timer fired")
 
 	// A timer that outlives the deadline keeps the job until it is killed.
+	clk := emulator.NewFakeClock()
 	srv2, c2 := jsSetup(t, map[string]string{
 		"forever": "exports.main = function (event, callback) { callback(null, 1); setInterval(() => {}, 1000) }",
-	}, emulator.WithSyncTimeout(300*time.Millisecond))
-	assert.Contains(t, call(t, c2, "forever", nil), "function timed out after 300 ms")
+	}, emulator.WithClock(clk), emulator.WithSyncTimeout(time.Hour))
+	assert.Contains(t, callPastDeadline(t, srv2, c2, clk, "forever", time.Hour, nil), "function timed out after 3600000 ms")
 	assert.Equal(t, emulator.StatusDeadlineExceeded, lastJob(t, srv2, "forever").Status)
 }
 
@@ -392,19 +450,24 @@ func TestJSCrashesEndTheJobAndTheNextCallWorks(t *testing.T) {
 	// one, so that a slow restart of a worker is never taken for a crash.
 	// The loop has a deadline of its own, which it runs to.
 	crashSrv, crashC := jsSetup(t, fns)
-	loopSrv, loopC := jsSetup(t, fns, emulator.WithSyncTimeout(3*time.Second))
+	clk := emulator.NewFakeClock()
+	loopSrv, loopC := jsSetup(t, fns, emulator.WithClock(clk), emulator.WithSyncTimeout(time.Hour))
 	for _, tc := range []struct{ name, status, typ, msg string }{
 		{"exit", emulator.StatusExecutionFailed, "Error", "the function called process.exit(3)"},
 		{"timer", emulator.StatusExecutionFailed, "TypeError", "uncaught exception: boom"},
 		{"rejection", emulator.StatusExecutionFailed, "Error", "unhandled promise rejection: nobody caught me"},
 		{"killed", emulator.StatusExecutionFailed, "Error", "the Node process ended: signal: killed"},
-		{"loop", emulator.StatusDeadlineExceeded, "TimeoutError", "function timed out after 3000 ms"},
+		{"loop", emulator.StatusDeadlineExceeded, "TimeoutError", "function timed out after 3600000 ms"},
 	} {
 		srv, c := crashSrv, crashC
-		if tc.name == "loop" {
+		var res *baas.Result
+		var err error
+		if tc.name == "loop" { // its deadline passes on the test's clock
 			srv, c = loopSrv, loopC
+			res, err = invokePastDeadline(t, srv, c, clk, tc.name, time.Hour, nil)
+		} else {
+			res, err = c.Invoke(context.Background(), tc.name, nil, true)
 		}
-		res, err := c.Invoke(context.Background(), tc.name, nil, true)
 		require.NoError(t, err, tc.name)
 		assert.Equal(t, 1, res.Code, tc.name)
 		assert.Equal(t, tc.typ, res.Error.Type, tc.name)

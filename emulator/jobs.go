@@ -130,7 +130,7 @@ func (j *job) summary() Job {
 	return j.rec.withoutLog()
 }
 
-func (j *job) start() { j.startAt(time.Now()) }
+func (j *job) start() { j.startAt(j.srv.clock.now()) }
 
 // startAt marks the job executing from t: for a Go handler when it is
 // called, for a JavaScript job when its worker took it. The time before
@@ -153,7 +153,7 @@ func (j *job) finish(status string, res *Result) bool {
 		return false
 	}
 	j.rec.Status = status
-	j.rec.FinishedAt = time.Now()
+	j.rec.FinishedAt = j.srv.clock.now()
 	j.rec.Result = res
 	j.event, j.h, j.js = nil, nil, nil // a record outlives its run: keep only what it shows
 	ev := j.rec.withoutLog()
@@ -229,7 +229,7 @@ func (j *job) run(timeout time.Duration, answer func(res *Result, early bool)) {
 	h, ev := j.h, j.event
 	j.logh.job = j
 	j.mu.Unlock()
-	ctx, cancel := context.WithTimeout(s.ctx, timeout)
+	ctx, cancel := s.clock.withTimeout(s.ctx, timeout) // the deadline on the emulator's clock, which a test may drive
 	defer cancel()
 	ctx = function.WithLogger(ctx, slog.New(&j.logh))
 	ctx = baas.NewContext(ctx, s.innerClient(ev.Env))

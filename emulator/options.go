@@ -52,6 +52,7 @@ type config struct {
 	nodePath          string
 	inspect           string // host:port of Node's inspector; "" without
 	data              dataConfig
+	clock             clock // nil: the real clock; tests set a fake
 }
 
 func defaultConfig() config {

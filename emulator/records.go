@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"sync"
-	"time"
 )
 
 // DefaultMaxJobRecords is how many job records the emulator keeps by
@@ -27,6 +26,7 @@ const DefaultMaxJobRecordBytes = 64 << 20
 // while a job's lock is held by the same goroutine, and it never takes a
 // job's lock itself, so the two cannot deadlock.
 type jobRecords struct {
+	clock    clock // gives the creation times, which the async schedule wait counts from
 	maxCount int
 	maxBytes int64
 
@@ -38,8 +38,9 @@ type jobRecords struct {
 	byFunc map[string]*jobQueue
 }
 
-func newJobRecords(maxCount int, maxBytes int64) *jobRecords {
+func newJobRecords(clk clock, maxCount int, maxBytes int64) *jobRecords {
 	return &jobRecords{
+		clock:    clk,
 		maxCount: maxCount, maxBytes: maxBytes,
 		nextID: 1_000_000,
 		byID:   map[int64]*job{}, byFunc: map[string]*jobQueue{},
@@ -55,7 +56,7 @@ func (r *jobRecords) add(j *job) {
 	defer r.mu.Unlock()
 	r.nextID++
 	j.rec.ID = r.nextID
-	j.rec.CreatedAt = time.Now()
+	j.rec.CreatedAt = r.clock.now()
 	j.kept = true
 	r.all.push(j)
 	r.byID[j.rec.ID] = j

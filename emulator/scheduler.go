@@ -28,6 +28,7 @@ type scheduler struct {
 	syncWait  time.Duration
 	asyncWait time.Duration
 	closing   context.Context // ends when the emulator closes
+	clock     clock           // measures the schedule waits
 
 	// running counts the dispatcher and the async jobs' goroutines; sync
 	// jobs run on their request's goroutine, which Close also waits for.
@@ -45,7 +46,7 @@ type scheduler struct {
 	idle       chan struct{} // closed while pending == 0
 }
 
-func newScheduler(closing context.Context, maxJobs, maxQueued int, maxQueuedBytes int64, syncWait, asyncWait time.Duration) *scheduler {
+func newScheduler(closing context.Context, clk clock, maxJobs, maxQueued int, maxQueuedBytes int64, syncWait, asyncWait time.Duration) *scheduler {
 	q := &scheduler{
 		slots:          make(chan struct{}, maxJobs),
 		maxQueued:      maxQueued,
@@ -53,6 +54,7 @@ func newScheduler(closing context.Context, maxJobs, maxQueued int, maxQueuedByte
 		syncWait:       syncWait,
 		asyncWait:      asyncWait,
 		closing:        closing,
+		clock:          clk,
 		queued:         make(chan struct{}, 1),
 		idle:           make(chan struct{}),
 	}
@@ -116,11 +118,11 @@ func (q *scheduler) acquireSync(ctx context.Context) bool {
 	select {
 	case q.slots <- struct{}{}:
 	default:
-		t := time.NewTimer(q.syncWait)
-		defer t.Stop()
+		expired, stop := q.clock.newTimer(q.syncWait)
+		defer stop()
 		select {
 		case q.slots <- struct{}{}:
-		case <-t.C:
+		case <-expired:
 			return false
 		case <-ctx.Done():
 			return false
@@ -218,16 +220,16 @@ func (q *scheduler) acquireAsync(queuedAt time.Time) bool {
 		return true
 	default:
 	}
-	wait := time.Until(queuedAt.Add(q.asyncWait))
+	wait := queuedAt.Add(q.asyncWait).Sub(q.clock.now())
 	if wait <= 0 {
 		return false
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
+	expired, stop := q.clock.newTimer(wait)
+	defer stop()
 	select {
 	case q.slots <- struct{}{}:
 		return true
-	case <-t.C:
+	case <-expired:
 	case <-q.closing.Done():
 	}
 	return false

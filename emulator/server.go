@@ -59,6 +59,7 @@ type Server struct {
 	ClientSecret string
 
 	cfg       config
+	clock     clock // the real clock unless a test gave a fake
 	ln        net.Listener
 	hs        *http.Server
 	ctx       context.Context // ends when Close starts
@@ -149,12 +150,13 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		ClientID:     cfg.clientID,
 		ClientSecret: cfg.clientSecret,
 		cfg:          cfg,
+		clock:        clockOrReal(cfg.clock),
 		ln:           ln,
 		ctx:          ctx,
 		cancel:       cancel,
 		callerKey:    randomHex(16),
-		sched:        newScheduler(ctx, cfg.maxJobs, cfg.queuedCap(), cfg.maxQueuedBytes, cfg.scheduleWait, cfg.asyncScheduleWait),
-		records:      newJobRecords(cfg.maxJobRecords, cfg.maxJobRecordBytes),
+		sched:        newScheduler(ctx, clockOrReal(cfg.clock), cfg.maxJobs, cfg.queuedCap(), cfg.maxQueuedBytes, cfg.scheduleWait, cfg.asyncScheduleWait),
+		records:      newJobRecords(clockOrReal(cfg.clock), cfg.maxJobRecords, cfg.maxJobRecordBytes),
 		functions:    map[string]*fnRecord{},
 		served:       make(chan struct{}),
 		inner:        map[string]*baas.Client{},

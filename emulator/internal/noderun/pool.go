@@ -61,6 +61,20 @@ type Config struct {
 	// tests move the clock instead of waiting for workers to idle out.
 	now       func() time.Time
 	reapEvery time.Duration
+
+	// AfterFunc, when set, times the jobs' deadlines and their waits for
+	// a worker in place of time.AfterFunc: it calls f once d has passed,
+	// and its stop reports whether it stopped f. The emulator passes its
+	// clock's, so that a test moving a fake clock sees them pass.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+}
+
+// afterFunc calls f after d on the pool's clock.
+func (p *Pool) afterFunc(d time.Duration, f func()) func() bool {
+	if p.cfg.AfterFunc != nil {
+		return p.cfg.AfterFunc(d, f)
+	}
+	return time.AfterFunc(d, f).Stop
 }
 
 // clock is the time idleness is judged by.
@@ -753,10 +767,11 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 	p.mu.Unlock()
 	defer p.jobs.Done()
 	waitCtx := ctx
-	if job.Wait > 0 {
+	if job.Wait > 0 { // ends job.Wait from now on the pool's clock
 		var cancel context.CancelFunc
-		waitCtx, cancel = context.WithTimeout(ctx, job.Wait)
+		waitCtx, cancel = context.WithCancel(ctx)
 		defer cancel()
+		defer p.afterFunc(job.Wait, cancel)()
 	}
 	buf := lineBufs.Get().(*[]byte)
 	line := runLine((*buf)[:0], &job)
@@ -768,7 +783,7 @@ func (p *Pool) Run(ctx context.Context, job Job) (*Result, error) {
 	}()
 	var lastErr error
 	for range deliveries {
-		c := newCall(&job)
+		c := newCall(&job, p.afterFunc)
 		w, set, wt, err := p.get(waitCtx, &job, c, line)
 		if err != nil {
 			if ctx.Err() == nil && waitCtx.Err() != nil {

@@ -64,12 +64,13 @@ type call struct {
 	noAck   chan struct{} // closed when no "A" came in time
 	expired chan struct{} // closed at the deadline
 
-	mu       sync.Mutex
-	started  time.Time
-	ackTimer *time.Timer
-	deadline *time.Timer
-	set      *fnSet // the worker's set, for the reader's hand-over
-	ended    bool   // the reader (at the answer) or runOn ended the call
+	mu           sync.Mutex
+	started      time.Time
+	ackTimer     *time.Timer
+	afterFunc    func(time.Duration, func()) func() bool // the pool's clock, for the deadline
+	stopDeadline func() bool
+	set          *fnSet // the worker's set, for the reader's hand-over
+	ended        bool   // the reader (at the answer) or runOn ended the call
 }
 
 // end claims the call's end for whichever of the reader (at the answer)
@@ -86,9 +87,9 @@ func (c *call) end() bool {
 }
 
 // newCall is a call of job, not yet given to a worker.
-func newCall(job *Job) *call {
+func newCall(job *Job, afterFunc func(time.Duration, func()) func() bool) *call {
 	c := &call{id: job.ID, log: job.Log, acked: make(chan struct{}), answer: make(chan answer, 1),
-		timeout: job.Timeout, onStart: job.Started, noAck: make(chan struct{}), expired: make(chan struct{})}
+		timeout: job.Timeout, onStart: job.Started, noAck: make(chan struct{}), expired: make(chan struct{}), afterFunc: afterFunc}
 	if c.log == nil {
 		c.log = func(LogLine) {}
 	}
@@ -144,7 +145,7 @@ func (c *call) sent() {
 	c.mu.Lock()
 	c.started = now
 	if c.timeout > 0 {
-		c.deadline = time.AfterFunc(c.timeout, func() { close(c.expired) })
+		c.stopDeadline = c.afterFunc(c.timeout, func() { close(c.expired) })
 	}
 	c.mu.Unlock()
 	if c.onStart != nil {
@@ -165,8 +166,8 @@ func (c *call) stop() {
 	if c.ackTimer != nil {
 		c.ackTimer.Stop()
 	}
-	if c.deadline != nil {
-		c.deadline.Stop()
+	if c.stopDeadline != nil {
+		c.stopDeadline()
 	}
 }
 
