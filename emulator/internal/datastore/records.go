@@ -687,18 +687,14 @@ func (s *Store) UpdateWhere(ctx context.Context, ref string, b Bulk, body Doc) (
 	if err != nil {
 		return nil, err
 	}
-	if !exists {
+	if !exists { // matches nothing: only the where is checked
 		return &BulkResult{}, checkQuery(t, Query{Where: b.Where, Offset: b.Offset})
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, docs, matched, err := s.beginBulk(ctx, t, b)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	docs, matched, err := s.bulkRows(ctx, tx, t, b)
-	if err != nil {
-		return nil, err
-	}
 	res := &BulkResult{Matched: matched, Results: make([]ItemResult, len(docs))}
 	var changes []Change
 	for i, doc := range docs {
@@ -771,24 +767,35 @@ func (s *Store) Delete(ctx context.Context, ref, id string) error {
 	return nil
 }
 
+// beginBulk opens a bulk write's transaction and reads in it the records
+// b selects; on an error nothing is left open.
+func (s *Store) beginBulk(ctx context.Context, t *Table, b Bulk) (*sql.Tx, []Doc, int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	docs, matched, err := s.bulkRows(ctx, tx, t, b)
+	if err != nil {
+		tx.Rollback()
+		return nil, nil, 0, err
+	}
+	return tx, docs, matched, nil
+}
+
 // DeleteWhere removes the records b selects, all or none.
 func (s *Store) DeleteWhere(ctx context.Context, ref string, b Bulk) (*BulkResult, error) {
 	t, exists, err := s.tableForRead(ref)
 	if err != nil {
 		return nil, err
 	}
-	if !exists {
+	if !exists { // matches nothing: only the where is checked
 		return &BulkResult{}, checkQuery(t, Query{Where: b.Where, Offset: b.Offset})
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, docs, matched, err := s.beginBulk(ctx, t, b)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	docs, matched, err := s.bulkRows(ctx, tx, t, b)
-	if err != nil {
-		return nil, err
-	}
 	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE id = ?`, SQLTable(t.ID)))
 	if err != nil {
 		return nil, err
