@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 
 	"github.com/spf13/cobra"
 
@@ -37,10 +38,8 @@ func (f *serveFlags) printInspect(out io.Writer) {
 
 // portOf is the port of host:port, or addr itself.
 func portOf(addr string) string {
-	for i := len(addr) - 1; i >= 0; i-- {
-		if addr[i] == ':' {
-			return addr[i+1:]
-		}
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		return port
 	}
 	return addr
 }
