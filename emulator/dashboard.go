@@ -166,24 +166,6 @@ func (s *Server) dashJobs(w http.ResponseWriter, r *http.Request) {
 	writeObject(w, http.StatusOK, out)
 }
 
-// newest returns the most recent jobs, newest first, at most limit: of
-// the function fn, or of all when fn is "".
-func (r *jobRecords) newest(fn string, limit int) []*job {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var recent []*job
-	if fn == "" {
-		recent = r.all.slice()
-	} else if q := r.byFunc[fn]; q != nil {
-		recent = q.slice()
-	}
-	picked := make([]*job, 0, min(limit, len(recent)))
-	for i := len(recent) - 1; i >= 0 && len(picked) < limit; i-- {
-		picked = append(picked, recent[i])
-	}
-	return picked
-}
-
 // dashJob serves GET /_/api/jobs/{id}: one job with its log.
 func (s *Server) dashJob(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)

@@ -226,3 +226,21 @@ func (q *jobQueue) pop() *job {
 	}
 	return j
 }
+
+// newest returns the most recent jobs, newest first, at most limit: of
+// the function fn, or of all when fn is "".
+func (r *jobRecords) newest(fn string, limit int) []*job {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var recent []*job
+	if fn == "" {
+		recent = r.all.slice()
+	} else if q := r.byFunc[fn]; q != nil {
+		recent = q.slice()
+	}
+	picked := make([]*job, 0, min(limit, len(recent)))
+	for i := len(recent) - 1; i >= 0 && len(picked) < limit; i-- {
+		picked = append(picked, recent[i])
+	}
+	return picked
+}
