@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mincloud-go/baas/internal/testclock"
 )
 
 // openPlatform answers as the platform's Open API does (protocol.md §4):
@@ -208,26 +210,6 @@ func TestOpenAPI401RenewsTheTokenOnce(t *testing.T) {
 	assert.Equal(t, 3, p.tokensIssued(), "one renewal per call, not a loop")
 }
 
-// fakeClock is a clock a test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (f *fakeClock) now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
-
-func (f *fakeClock) advance(d time.Duration) {
-	f.mu.Lock()
-	f.t = f.t.Add(d)
-	f.mu.Unlock()
-}
-
 // A token is renewed a tenth of its lifetime before it expires, so that it
 // never expires in flight: with a 100 s lifetime, after 90 s. The fake
 // platform never expires a token, so only early renewal can fetch a
@@ -237,34 +219,34 @@ func TestOpenAPITokenIsRenewedBeforeItExpires(t *testing.T) {
 	p := newOpenPlatform(t)
 	p.expiresIn = 100
 	c := p.client(t)
-	clock := newFakeClock()
-	c.tokens.now = clock.now
+	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	c.tokens.now = clock.Now
 	invoke := func() {
 		t.Helper()
 		_, err := c.Invoke(context.Background(), "f", nil, true)
 		require.NoError(t, err)
 	}
 	invoke()
-	clock.advance(89 * time.Second)
+	clock.Advance(89 * time.Second)
 	invoke()
 	assert.Equal(t, 1, p.tokensIssued(), "a token with more than a tenth of its life left is reused")
-	clock.advance(2 * time.Second) // 91 s: within the last tenth
+	clock.Advance(2 * time.Second) // 91 s: within the last tenth
 	invoke()
 	assert.Equal(t, 2, p.tokensIssued(), "renewed in the last tenth of its life")
 	assert.Equal(t, "Bearer access-2", p.last.Load().Header.Get("Authorization"))
-	clock.advance(89 * time.Second)
+	clock.Advance(89 * time.Second)
 	invoke()
 	assert.Equal(t, 2, p.tokensIssued(), "the renewed token's life counts from its renewal")
 
 	// A long lifetime is renewed at most 5 minutes early.
 	p.expiresIn = 7200
-	clock.advance(time.Hour) // past access-2's renewal time
+	clock.Advance(time.Hour) // past access-2's renewal time
 	invoke()
 	require.Equal(t, 3, p.tokensIssued())
-	clock.advance(7200*time.Second - 5*time.Minute - time.Second)
+	clock.Advance(7200*time.Second - 5*time.Minute - time.Second)
 	invoke()
 	assert.Equal(t, 3, p.tokensIssued(), "kept until 5 minutes before it expires")
-	clock.advance(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	invoke()
 	assert.Equal(t, 4, p.tokensIssued(), "renewed 5 minutes before it expires")
 }

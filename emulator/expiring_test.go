@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,27 +10,8 @@ import (
 
 	"github.com/mincloud-go/baas"
 	"github.com/mincloud-go/baas/function"
+	"github.com/mincloud-go/baas/internal/testclock"
 )
-
-// fakeClock is a clock a test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (f *fakeClock) now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
-
-func (f *fakeClock) advance(d time.Duration) {
-	f.mu.Lock()
-	f.t = f.t.Add(d)
-	f.mu.Unlock()
-}
 
 // An access token is refused once its lifetime has passed on the
 // emulator's clock; the SDK, whose own clock says the token is fresh,
@@ -40,9 +20,9 @@ func TestAccessTokensExpireOnTheServersClock(t *testing.T) {
 	t.Parallel()
 	s := New(WithTokenLifetime(time.Hour))
 	defer s.Close()
-	clock := newFakeClock()
+	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	s.oauth.mu.Lock()
-	s.oauth.tokens.now = clock.now
+	s.oauth.tokens.now = clock.Now
 	s.oauth.mu.Unlock()
 	s.Register("f", func(ctx context.Context, ev *function.Event) (any, error) { return "ok", nil })
 	c, err := s.Client(baas.WithClientSecret(s.ClientSecret))
@@ -53,10 +33,10 @@ func TestAccessTokensExpireOnTheServersClock(t *testing.T) {
 		require.NoError(t, err)
 	}
 	invoke()
-	clock.advance(time.Hour - time.Second)
+	clock.Advance(time.Hour - time.Second)
 	invoke()
 	assert.Equal(t, 1, s.TokensIssued(), "a token is good until its lifetime has passed")
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	invoke()
 	assert.Equal(t, 2, s.TokensIssued(), "refused at its lifetime, so the client renewed it")
 	assert.Len(t, s.Jobs(), 3, "the refused call did not run; the resent one did")
@@ -67,16 +47,16 @@ func TestUserTokensExpireAfterThirtyDays(t *testing.T) {
 	t.Parallel()
 	s := New()
 	defer s.Close()
-	clock := newFakeClock()
+	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	s.mu.Lock()
-	s.users.now = clock.now
+	s.users.now = clock.Now
 	s.mu.Unlock()
 	tok := s.IssueUserToken(function.User{ID: 7})
-	clock.advance(userTokenLifetime - time.Second)
+	clock.Advance(userTokenLifetime - time.Second)
 	u, ok := s.userOf(tok)
 	assert.True(t, ok)
 	assert.EqualValues(t, 7, u.ID)
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	_, ok = s.userOf(tok)
 	assert.False(t, ok, "expired after 30 days")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas/internal/nodetest"
+	"github.com/mincloud-go/baas/internal/testclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,28 +27,8 @@ func newPool(t *testing.T, cfg Config) *Pool {
 	return p
 }
 
-// fakeClock is a clock the test moves, for the idle reaper.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // withClock has cfg's idle reaper judge by clock, looking every 10 ms.
-func withClock(cfg Config, clock *fakeClock) Config {
+func withClock(cfg Config, clock *testclock.Clock) Config {
 	cfg.now, cfg.reapEvery = clock.Now, 10*time.Millisecond
 	return cfg
 }
@@ -61,7 +42,7 @@ func jsJob(t *testing.T, p *Pool, name, src string) Job {
 
 func TestPoolGrowsUnderWaitingJobsAndStopsIdleExtras(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := testclock.New(time.Now())
 	p := newPool(t, withClock(Config{MaxWorkers: 6, Warm: 1, IdleTimeout: 30 * time.Second}, clock))
 	job := jsJob(t, p, "wait", "exports.main = (event, cb) => setTimeout(() => cb(null, 'ok'), 300)")
 	var wg sync.WaitGroup
@@ -81,10 +62,10 @@ func TestPoolGrowsUnderWaitingJobsAndStopsIdleExtras(t *testing.T) {
 	wg.Wait()
 	assert.Greater(t, p.Workers(), 1, "jobs that wait get workers of their own")
 	assert.LessOrEqual(t, p.Workers(), 6)
-	clock.advance(29 * time.Second)
+	clock.Advance(29 * time.Second)
 	time.Sleep(100 * time.Millisecond) // the reaper looks several times
 	assert.Greater(t, p.Workers(), 1, "no worker is stopped before its idle timeout")
-	clock.advance(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	require.Eventually(t, func() bool { return p.Workers() == 1 }, time.Minute, 10*time.Millisecond,
 		"idle workers beyond the warm one are stopped after the idle timeout")
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mincloud-go/baas/internal/testclock"
 )
 
 // markedPIDs lists live processes marked with prefix.
@@ -28,7 +30,7 @@ func markedPIDs(t *testing.T, prefix string) []int {
 // in its process group or not.
 func TestPoolIdleReaperEndsWhatTheWorkerStarted(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := testclock.New(time.Now())
 	p := newPool(t, withClock(Config{MaxWorkers: 2, IdleTimeout: 30 * time.Second}, clock))
 	job := jsJob(t, p, "spawner", `const { spawn } = require('child_process')
 exports.main = async () => {
@@ -40,7 +42,7 @@ exports.main = async () => {
 	require.Equal(t, `"ok"`, string(res.Data))
 	require.Eventually(t, func() bool { return len(markedPIDs(t, p.dir+"#")) == 3 }, time.Minute, 10*time.Millisecond,
 		"the worker and its two children")
-	clock.advance(31 * time.Second) // the worker idles out
+	clock.Advance(31 * time.Second) // the worker idles out
 	require.Eventually(t, func() bool { return p.Workers() == 0 }, time.Minute, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return len(markedPIDs(t, p.dir+"#")) == 0 }, time.Minute, 10*time.Millisecond,
 		"processes of the reaped worker left")
