@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/mincloud-go/baas/emulator/internal/datastore"
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 )
 
 // The dashboard's Tables tab reads these: the tables with their record
@@ -127,7 +128,7 @@ func (s *Server) dashRecords(w http.ResponseWriter, r *http.Request) {
 		writeDataError(w, err)
 		return
 	}
-	head, err := marshalData(dashRecordsHead{Table: t.Name, Where: where, Limit: limit, Offset: offset, Total: total})
+	head, err := jsjson.Marshal(dashRecordsHead{Table: t.Name, Where: where, Limit: limit, Offset: offset, Total: total})
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -163,7 +164,7 @@ func (s *Server) dashRecord(w http.ResponseWriter, r *http.Request) {
 		writeDataError(w, err)
 		return
 	}
-	b, err := marshalData(docs[0])
+	b, err := jsjson.Marshal(docs[0])
 	if err != nil {
 		writeDataError(w, err)
 		return

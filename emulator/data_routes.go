@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas/emulator/internal/datastore"
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 )
 
 // The data API's paths (§1.2). The version segment is any vN[.M]: the SDK,
@@ -173,7 +174,7 @@ func writeDataError(w http.ResponseWriter, err error) {
 }
 
 func writeData(w http.ResponseWriter, status int, v any) {
-	b, err := marshalData(v)
+	b, err := jsjson.Marshal(v)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "cannot encode the answer")
 		return
@@ -271,7 +272,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, c dataCall)
 		meta.Previous = pageLink(r, max(0, offset-limit))
 	}
 	// The records are JSON already: the envelope is written around them.
-	head, err := marshalData(meta)
+	head, err := jsjson.Marshal(meta)
 	if err != nil {
 		writeDataError(w, err)
 		return
