@@ -172,6 +172,7 @@ variables and the login file are for the commands that call an app.`,
 				return failed(err)
 			}
 			defer srv.Close()
+			f.warnInspect(a.stderr, a.errStyle)
 			bannerDone := make(chan struct{})
 			following, err := f.start(cmd.Context(), srv, a.stdout, bannerDone)
 			if err != nil {
