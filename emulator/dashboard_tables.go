@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/mincloud-go/baas/emulator/internal/datastore"
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 )
 
 // The dashboard's Tables tab reads these: the tables with their record
@@ -19,10 +20,8 @@ import (
 // ?env=ID they read that environment's tables (X-Hydrogen-Env-ID), once a
 // call has opened it.
 
-const (
-	dashDefaultRecords = 20
-	dashMaxRecords     = datastore.MaxLimit
-)
+// dashDefaultRecords is a page of the Tables tab when no limit is given.
+const dashDefaultRecords = 20
 
 // dashTable is a table as the Tables tab lists it.
 type dashTable struct {
@@ -95,17 +94,10 @@ type dashRecordsHead struct {
 // first, and how many match in all.
 func (s *Server) dashRecords(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit, err := queryInt(q, "limit", dashDefaultRecords)
-	if err == nil && (limit < 1 || limit > dashMaxRecords) {
-		err = fmt.Errorf("invalid limit %d: 1 to %d", limit, dashMaxRecords)
-	}
+	// The data API's rules and messages, as its where's.
+	limit, offset, err := pageQuery(q, dashDefaultRecords)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
-		return
-	}
-	offset, err := queryInt(q, "offset", 0)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
+		writeDataError(w, err)
 		return
 	}
 	store, t, ok := s.dashTable(w, r)
@@ -127,7 +119,7 @@ func (s *Server) dashRecords(w http.ResponseWriter, r *http.Request) {
 		writeDataError(w, err)
 		return
 	}
-	head, err := marshalData(dashRecordsHead{Table: t.Name, Where: where, Limit: limit, Offset: offset, Total: total})
+	head, err := jsjson.Marshal(dashRecordsHead{Table: t.Name, Where: where, Limit: limit, Offset: offset, Total: total})
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -163,7 +155,7 @@ func (s *Server) dashRecord(w http.ResponseWriter, r *http.Request) {
 		writeDataError(w, err)
 		return
 	}
-	b, err := marshalData(docs[0])
+	b, err := jsjson.Marshal(docs[0])
 	if err != nil {
 		writeDataError(w, err)
 		return

@@ -163,10 +163,11 @@ func TestDashboardRecordsBadInput(t *testing.T) {
 		{url.Values{"where": {`{"price":{"$nope":1}}`}}, "$nope"},
 		{url.Values{"where": {`{"price":`}}, "not JSON"},
 		{url.Values{"where": {`{"bad name!":1}`}}, "bad name!"},
-		{url.Values{"limit": {"0"}}, "limit"},
-		{url.Values{"limit": {"1001"}}, "limit"},
-		{url.Values{"limit": {"ten"}}, "limit"},
-		{url.Values{"offset": {"-1"}}, "offset"},
+		{url.Values{"limit": {"-1"}}, "Invalid limit -1: it cannot be negative."},
+		{url.Values{"limit": {"1001"}}, "Invalid limit 1001: at most 1000."},
+		{url.Values{"limit": {"ten"}}, `Invalid query: invalid limit "ten": an integer is needed.`},
+		{url.Values{"offset": {"-1"}}, "Invalid offset -1: it cannot be negative."},
+		{url.Values{"offset": {"1.5"}}, `Invalid query: invalid offset "1.5": an integer is needed.`},
 	} {
 		resp, body := get(t, srv.URL+"/_/api/tables/product?"+tc.query.Encode(), nil)
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "%v: %s", tc.query, body)
@@ -177,13 +178,26 @@ func TestDashboardRecordsBadInput(t *testing.T) {
 		assert.Contains(t, e.ErrorMsg, tc.says, "%v", tc.query)
 	}
 
-	// The data API answers the same where with the same message: one
-	// implementation.
-	bad := url.Values{"where": {`{"price":{"$nope":1}}`}}.Encode()
-	_, fromDash := get(t, srv.URL+"/_/api/tables/product?"+bad, nil)
-	resp, fromData := get(t, srv.URL+"/hserve/v2.4/table/product/record/?"+bad, map[string]string{"X-Hydrogen-Client-ID": srv.ClientID})
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	assert.JSONEq(t, fromData, fromDash)
+	// The data API answers the same where, limit or offset with the same
+	// message: one implementation.
+	for _, q := range []url.Values{
+		{"where": {`{"price":{"$nope":1}}`}},
+		{"limit": {"-1"}},
+		{"limit": {"1001"}},
+		{"limit": {"ten"}},
+		{"offset": {"-1"}},
+	} {
+		bad := q.Encode()
+		_, fromDash := get(t, srv.URL+"/_/api/tables/product?"+bad, nil)
+		resp, fromData := get(t, srv.URL+"/hserve/v2.4/table/product/record/?"+bad, map[string]string{"X-Hydrogen-Client-ID": srv.ClientID})
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, bad)
+		assert.JSONEq(t, fromData, fromDash, bad)
+	}
+
+	// limit=0 is the data API's too: no records, the count of them all.
+	page := browse(t, srv, "product", url.Values{"limit": {"0"}})
+	assert.Empty(t, page.Objects)
+	assert.Equal(t, 2, page.Total)
 
 	resp, body := get(t, srv.URL+"/_/api/tables/nothing", nil)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/mincloud-go/baas/emulator/internal/datastore"
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 )
 
 // SuperAdminUserID is the user id records get as created_by when they
@@ -149,7 +150,7 @@ func (t *DataTable) Insert(records ...any) ([]DataRecord, error) {
 	ctx := context.Background()
 	docs := make([]datastore.Doc, len(records))
 	for i, r := range records {
-		b, err := marshalData(r)
+		b, err := jsjson.Marshal(r)
 		if err != nil {
 			return nil, fmt.Errorf("record %d: %w", i, err)
 		}

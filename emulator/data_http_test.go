@@ -166,6 +166,15 @@ func TestDataBadInput(t *testing.T) {
 		{"GET", base + "?limit=abc", "", `invalid limit "abc"`},
 		{"GET", base + "?limit=1001", "", "Invalid limit 1001"},
 		{"GET", base + "?offset=-1", "", "Invalid offset -1"},
+		{"GET", base + "?limit=-1", "", "Invalid limit -1: it cannot be negative."},
+		// The table list, the bulk operations and find read limit and
+		// offset alike.
+		{"GET", "/hserve/v2.4/table/?limit=-1", "", "Invalid limit -1: it cannot be negative."},
+		{"GET", "/hserve/v2.4/table/?limit=1001", "", "Invalid limit 1001: at most 1000."},
+		{"GET", "/hserve/v2.4/table/?offset=x", "", `Invalid query: invalid offset "x": an integer is needed.`},
+		{"DELETE", base + "?where=%7B%7D&limit=-2", "", "Invalid limit -2: it cannot be negative."},
+		{"DELETE", base + "?where=%7B%7D&offset=-1", "", "Invalid offset -1: it cannot be negative."},
+		{"DELETE", base + "?where=%7B%7D&enable_trigger=maybe", "", `Invalid query: invalid enable_trigger "maybe": use 1 or 0.`},
 		{"GET", base + "?order_by=" + enc("n;drop"), "", "is not a field name"},
 		{"GET", base + "?keys=" + enc("a b"), "", "Invalid keys"},
 		{"GET", base + "?return_total_count=maybe", "", "return_total_count"},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas/emulator/internal/datastore"
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 )
 
 // The data API's paths (§1.2). The version segment is any vN[.M]: the SDK,
@@ -173,7 +174,7 @@ func writeDataError(w http.ResponseWriter, err error) {
 }
 
 func writeData(w http.ResponseWriter, status int, v any) {
-	b, err := marshalData(v)
+	b, err := jsjson.Marshal(v)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "cannot encode the answer")
 		return
@@ -181,15 +182,44 @@ func writeData(w http.ResponseWriter, status int, v any) {
 	writeJSON(w, status, b)
 }
 
-// queryInt reads an integer parameter; empty or absent gives def.
-func queryInt(q url.Values, name string, def int) (int, error) {
+// badQuery is the 400 of a query parameter the data API cannot read:
+// "Invalid query: <why>.".
+func badQuery(why error) error {
+	return &datastore.Error{Status: http.StatusBadRequest, Msg: "Invalid query: " + why.Error() + "."}
+}
+
+// pageQuery reads a listing's ?limit= and ?offset= by the data API's
+// rules (§2.3), for the data API's find and table list and the
+// dashboard's Tables tab alike: whole numbers, a limit of 0 to
+// datastore.MaxLimit (def when absent), an offset of 0 or more (0 when
+// absent). A bad one is a 400 (a *datastore.Error, for writeDataError)
+// with the data API's message, the one the datastore gives too.
+func pageQuery(q url.Values, def int) (limit, offset int, err error) {
+	if limit, err = queryCount(q, "limit", def); err != nil {
+		return 0, 0, err
+	}
+	if limit > datastore.MaxLimit {
+		return 0, 0, &datastore.Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf("Invalid limit %d: at most %d.", limit, datastore.MaxLimit)}
+	}
+	if offset, err = queryCount(q, "offset", 0); err != nil {
+		return 0, 0, err
+	}
+	return limit, offset, nil
+}
+
+// queryCount reads a limit or an offset: a whole number, not negative;
+// def when empty or absent. A bad one is a 400 as pageQuery's.
+func queryCount(q url.Values, name string, def int) (int, error) {
 	v := q.Get(name)
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, fmt.Errorf("invalid %s %q: an integer is needed", name, v)
+		return 0, badQuery(fmt.Errorf("invalid %s %q: an integer is needed", name, v))
+	}
+	if n < 0 {
+		return 0, &datastore.Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf("Invalid %s %d: it cannot be negative.", name, n)}
 	}
 	return n, nil
 }
@@ -220,23 +250,14 @@ func pageLink(r *http.Request, offset int) *string {
 // listRecords serves find (GET …/record/).
 func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, c dataCall) {
 	q := r.URL.Query()
-	limit, err := queryInt(q, "limit", datastore.DefaultLimit)
+	limit, offset, err := pageQuery(q, datastore.DefaultLimit)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
-		return
-	}
-	offset, err := queryInt(q, "offset", 0)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
+		writeDataError(w, err)
 		return
 	}
 	withCount, err := queryBool(q, "return_total_count", false)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
-		return
-	}
-	if limit < 0 {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid limit %d: it cannot be negative.", limit))
 		return
 	}
 	store := c.store
@@ -271,7 +292,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, c dataCall)
 		meta.Previous = pageLink(r, max(0, offset-limit))
 	}
 	// The records are JSON already: the envelope is written around them.
-	head, err := marshalData(meta)
+	head, err := jsjson.Marshal(meta)
 	if err != nil {
 		writeDataError(w, err)
 		return
@@ -449,23 +470,22 @@ type bulkParams struct {
 	withCount bool
 }
 
+// parseBulk reads a bulk operation's query. Its limit has no upper
+// bound here (plan decides); a bad parameter is a 400 for writeDataError.
 func parseBulk(q url.Values) (bulkParams, error) {
 	p := bulkParams{where: []byte(q.Get("where"))}
 	var err error
-	if p.limit, err = queryInt(q, "limit", -1); err != nil {
+	if p.limit, err = queryCount(q, "limit", -1); err != nil {
 		return p, err
 	}
-	if q.Get("limit") != "" && p.limit < 0 {
-		return p, fmt.Errorf("invalid limit %d: it cannot be negative", p.limit)
-	}
-	if p.offset, err = queryInt(q, "offset", 0); err != nil {
+	if p.offset, err = queryCount(q, "offset", 0); err != nil {
 		return p, err
 	}
 	if p.triggers, err = queryBool(q, "enable_trigger", true); err != nil {
-		return p, err
+		return p, badQuery(err)
 	}
 	if p.withCount, err = queryBool(q, "return_total_count", false); err != nil {
-		return p, err
+		return p, badQuery(err)
 	}
 	return p, nil
 }
@@ -512,7 +532,7 @@ func (s *Server) deleteRecords(w http.ResponseWriter, r *http.Request, c dataCal
 func (s *Server) bulk(w http.ResponseWriter, r *http.Request, c dataCall, op string) {
 	p, err := parseBulk(r.URL.Query())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
+		writeDataError(w, err)
 		return
 	}
 	var body datastore.Doc
@@ -609,19 +629,9 @@ func (s *Server) serverTime(w http.ResponseWriter, r *http.Request) {
 // default, at most 1000).
 func (s *Server) listTables(w http.ResponseWriter, r *http.Request, c dataCall) {
 	q := r.URL.Query()
-	limit, err := queryInt(q, "limit", 20)
-	if err == nil && (limit < 0 || limit > datastore.MaxLimit) {
-		err = fmt.Errorf("invalid limit %d: 0 to %d", limit, datastore.MaxLimit)
-	}
-	offset, err2 := queryInt(q, "offset", 0)
-	if err == nil && err2 == nil && offset < 0 {
-		err2 = fmt.Errorf("invalid offset %d", offset)
-	}
-	if err == nil {
-		err = err2
-	}
+	limit, offset, err := pageQuery(q, datastore.DefaultLimit)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "Invalid query: "+err.Error()+".")
+		writeDataError(w, err)
 		return
 	}
 	var all []tableObject

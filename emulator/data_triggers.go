@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mincloud-go/baas/emulator/internal/datastore"
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 	"github.com/mincloud-go/baas/function"
 )
 
@@ -114,7 +115,7 @@ func (s *Server) fireTrigger(envID string, tr tableTrigger, ch datastore.Change)
 		}
 		return out[0]
 	}
-	data, err := marshalData(triggerEvent{Event: "on_" + ch.Event, SchemaID: ch.Table.ID, SchemaName: ch.Table.Name,
+	data, err := jsjson.Marshal(triggerEvent{Event: "on_" + ch.Event, SchemaID: ch.Table.ID, SchemaName: ch.Table.Name,
 		ID: ch.ID, Before: show(ch.Before), After: show(ch.After)})
 	if err != nil {
 		return

@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"sync"
@@ -196,17 +195,6 @@ func tableAnswer(t *datastore.Table) tableObject {
 	return tableObject{ID: t.ID, Name: t.Name, Description: t.Description, Schema: tableFields{fields},
 		WritePerm: t.WritePerm, DefaultRowPerm: defaultRowPerm{t.RowReadPerm, t.RowWritePerm},
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
-}
-
-// marshalData encodes as JSON.stringify would: no HTML escaping.
-func marshalData(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -61,6 +61,74 @@ func post(t *testing.T, srv *emulator.Server, method string, hdr map[string]stri
 	return resp.StatusCode, string(b)
 }
 
+// invokePastDeadline calls name, sync or async, on a server whose clock
+// is clk, and moves that clock to the job's deadline, timeout, once the
+// job executes (a Go handler's deadline and a JavaScript worker's are set
+// by then) and ready says it is where the test wants it (nil: at once).
+// The job must still be executing 1 ms before. No real time is waited for
+// the deadline to pass. A sync call returns the answer the deadline
+// brought; an async one its acknowledgement, once the deadline has ended
+// the job.
+func invokePastDeadline(t *testing.T, srv *emulator.Server, c *baas.Client, clk *emulator.FakeClock, name string, sync bool, timeout time.Duration, ready func(emulator.Job) bool) (*baas.Result, error) {
+	t.Helper()
+	type answer struct {
+		res *baas.Result
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := c.Invoke(context.Background(), name, nil, sync)
+		done <- answer{res, err}
+	}()
+	var ack answer
+	if !sync { // answered once queued; the job runs on
+		select {
+		case ack = <-done:
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: the async call was not answered in a minute", name)
+		}
+		if ack.err != nil {
+			return ack.res, ack.err
+		}
+	}
+	newest := func() (emulator.Job, bool) {
+		jobs := srv.Jobs()
+		if len(jobs) == 0 || jobs[len(jobs)-1].Function != name {
+			return emulator.Job{}, false
+		}
+		return jobs[len(jobs)-1], true
+	}
+	require.Eventually(t, func() bool {
+		j, ok := newest()
+		return ok && j.Status == emulator.StatusExecuting && (ready == nil || ready(j))
+	}, time.Minute, time.Millisecond, "%s: its job never started executing", name)
+	clk.Advance(timeout - time.Millisecond)
+	if sync {
+		select {
+		case a := <-done:
+			t.Fatalf("%s: answered before its deadline: %+v %v", name, a.res, a.err)
+		case <-time.After(20 * time.Millisecond): // catches an early end sometimes, never fails wrongly
+		}
+	}
+	assert.Equal(t, emulator.StatusExecuting, lastJob(t, srv, name).Status, "%s: ended before its deadline", name)
+	clk.Advance(time.Millisecond)
+	// The deadlines are hours long: only the test's clock ends them.
+	if !sync {
+		require.Eventually(t, func() bool {
+			j, ok := newest()
+			return ok && j.Done()
+		}, time.Minute, time.Millisecond, "%s: still running a minute after its deadline passed on the test's clock", name)
+		return ack.res, ack.err
+	}
+	select {
+	case a := <-done:
+		return a.res, a.err
+	case <-time.After(time.Minute):
+		t.Fatalf("%s: no answer a minute after its deadline passed on the test's clock", name)
+		return nil, nil
+	}
+}
+
 func TestHelloWorldAsTheSeedShows(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t)
@@ -251,45 +319,6 @@ func TestDeadlines(t *testing.T) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})
-	// pastDeadline makes the call, waits for its job's deadline to be set
-	// on the test's clock, and moves the clock just short of it (the job
-	// must still run) and then to it.
-	pastDeadline := func(fn string, sync bool, timeout time.Duration) (*baas.Result, error) {
-		t.Helper()
-		type answer struct {
-			res *baas.Result
-			err error
-		}
-		done := make(chan answer, 1)
-		go func() {
-			res, err := c.Invoke(context.Background(), fn, nil, sync)
-			done <- answer{res, err}
-		}()
-		if !sync { // answered at once; the job runs on
-			a := <-done
-			if a.err != nil {
-				return nil, a.err
-			}
-			done <- a
-		}
-		require.Eventually(t, func() bool { return clk.Waiting() == 1 }, time.Minute, time.Millisecond, "%s: its deadline was never set", fn)
-		clk.Advance(timeout - time.Millisecond)
-		executing := 0
-		for _, j := range srv.Jobs() {
-			if j.Status == emulator.StatusExecuting {
-				executing++
-			}
-		}
-		assert.Equal(t, 1, executing, "%s: ended before its deadline", fn)
-		clk.Advance(time.Millisecond)
-		select { // the deadlines are hours long: only the test's clock ends them
-		case a := <-done:
-			return a.res, a.err
-		case <-time.After(time.Minute):
-			t.Fatalf("%s: no answer a minute after its deadline passed on the test's clock", fn)
-			return nil, nil
-		}
-	}
 	// stubborn ignores its context and returns only once the answer has
 	// come: the answer waits for no handler past its deadline.
 	answered := make(chan struct{})
@@ -298,7 +327,7 @@ func TestDeadlines(t *testing.T) {
 		return "late", nil
 	})
 	for _, fn := range []string{"slow", "stubborn"} {
-		res, err := pastDeadline(fn, true, time.Hour)
+		res, err := invokePastDeadline(t, srv, c, clk, fn, true, time.Hour, nil)
 		require.NoError(t, err)
 		assert.Equal(t, 1, res.Code)
 		assert.Equal(t, "TimeoutError", res.Error.Type)
@@ -306,7 +335,7 @@ func TestDeadlines(t *testing.T) {
 	close(answered)
 	assert.True(t, sawDeadline.Load())
 
-	_, err := pastDeadline("slow", false, 2*time.Hour)
+	_, err := invokePastDeadline(t, srv, c, clk, "slow", false, 2*time.Hour, nil)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -61,51 +61,11 @@ func lastJob(t *testing.T, srv *emulator.Server, name string) emulator.Job {
 	return emulator.Job{}
 }
 
-// invokePastDeadline invokes name synchronously on a server whose clock
-// is clk and moves that clock to the job's deadline, timeout, once the job
-// is with its worker (executing, its deadline timer set) and ready says it is where
-// the test wants it (nil: at once). The job must still be running 1 ms
-// before. No real time is waited for the deadline to pass.
-func invokePastDeadline(t *testing.T, srv *emulator.Server, c *baas.Client, clk *emulator.FakeClock, name string, timeout time.Duration, ready func(emulator.Job) bool) (*baas.Result, error) {
-	t.Helper()
-	type answer struct {
-		res *baas.Result
-		err error
-	}
-	done := make(chan answer, 1)
-	go func() {
-		res, err := c.Invoke(context.Background(), name, nil, true)
-		done <- answer{res, err}
-	}()
-	require.Eventually(t, func() bool {
-		jobs := srv.Jobs()
-		if len(jobs) == 0 {
-			return false
-		}
-		j := jobs[len(jobs)-1] // executing once its worker has it: its deadline is set
-		return j.Function == name && j.Status == emulator.StatusExecuting && (ready == nil || ready(j))
-	}, time.Minute, time.Millisecond, "%s: its job never reached its worker", name)
-	clk.Advance(timeout - time.Millisecond)
-	select {
-	case a := <-done:
-		t.Fatalf("%s: answered before its deadline: %+v %v", name, a.res, a.err)
-	case <-time.After(20 * time.Millisecond): // catches an early end sometimes, never fails wrongly
-	}
-	assert.Equal(t, emulator.StatusExecuting, lastJob(t, srv, name).Status, "%s: ended before its deadline", name)
-	clk.Advance(time.Millisecond)
-	select { // the deadlines are hours long: only the test's clock ends them
-	case a := <-done:
-		return a.res, a.err
-	case <-time.After(time.Minute):
-		t.Fatalf("%s: no answer a minute after its deadline passed on the test's clock", name)
-		return nil, nil
-	}
-}
-
-// callPastDeadline is invokePastDeadline with the result as JSON.
+// callPastDeadline is invokePastDeadline of a sync call, with the result
+// as JSON.
 func callPastDeadline(t *testing.T, srv *emulator.Server, c *baas.Client, clk *emulator.FakeClock, name string, timeout time.Duration, ready func(emulator.Job) bool) string {
 	t.Helper()
-	res, err := invokePastDeadline(t, srv, c, clk, name, timeout, ready)
+	res, err := invokePastDeadline(t, srv, c, clk, name, true, timeout, ready)
 	require.NoError(t, err)
 	b, err := res.MarshalJSON()
 	require.NoError(t, err)
@@ -464,7 +424,7 @@ func TestJSCrashesEndTheJobAndTheNextCallWorks(t *testing.T) {
 		var err error
 		if tc.name == "loop" { // its deadline passes on the test's clock
 			srv, c = loopSrv, loopC
-			res, err = invokePastDeadline(t, srv, c, clk, tc.name, time.Hour, nil)
+			res, err = invokePastDeadline(t, srv, c, clk, tc.name, true, time.Hour, nil)
 		} else {
 			res, err = c.Invoke(context.Background(), tc.name, nil, true)
 		}

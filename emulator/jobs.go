@@ -1,9 +1,7 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mincloud-go/baas"
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 	"github.com/mincloud-go/baas/function"
 )
 
@@ -297,27 +296,12 @@ func callHandler(ctx context.Context, h function.Handler, ev *function.Event) (r
 		}
 		return failure("Error", err.Error(), "")
 	}
-	data, err := marshal(v)
+	data, err := jsjson.Marshal(v)
 	if err != nil {
 		return failure("TypeError", "the function's result cannot be encoded as JSON: "+err.Error(), "")
 	}
 	return &Result{Data: data}
 }
-
-// marshal encodes v as JSON.stringify would: no HTML escaping, no newline.
-func marshal(v any) (json.RawMessage, error) {
-	b := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(b)
-	b.Reset()
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(bytes.TrimSuffix(b.Bytes(), []byte("\n"))), nil
-}
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // logHandler writes slog records into a job's log, one line each:
 // "<ISO time> <LEVEL> <message> key=value ...".

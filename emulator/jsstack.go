@@ -16,26 +16,29 @@ import (
 // in the function's own files, through the bundle's source map: a stack
 // then names boom.ts:7, not line 2403 of a bundle.
 type stackMapper struct {
-	file    string // the bundle as Node runs it
-	display string // the name load errors give the bundle: the entry, relative
-	root    string // the functions folder the map's sources are relative to
-	code    []byte
+	file    string            // the bundle as Node runs it
+	display string            // the name load errors give the bundle: the entry, relative
+	root    string            // the functions folder the map's sources are relative to
+	sm      *bundle.SourceMap // nil when the map cannot be read
 
 	once sync.Once
-	sm   *bundle.SourceMap // nil when the map cannot be read
-	at   *regexp.Regexp    // file:line[:col]
-	load *regexp.Regexp    // "(display:line)" closing a load error's message
+	at   *regexp.Regexp // file:line[:col]
+	load *regexp.Regexp // "(display:line)" closing a load error's message
 }
 
+// newStackMapper reads the source map of code, the bundle, and keeps of
+// it only what mapping needs: the sources' names and the mappings (which
+// the map decodes on the first failure, as most bundles never fail). The
+// bundle's bytes and the sources' contents in its map are not kept: a
+// long-running emulator makes a mapper at every reload of every function.
 func newStackMapper(file, display, root string, code []byte) *stackMapper {
-	return &stackMapper{file: file, display: display, root: root, code: code}
+	sm, _ := bundle.ParseInline(code) // without a map, stacks stay as they are
+	return &stackMapper{file: file, display: display, root: root, sm: sm}
 }
 
-// init decodes the map on the first failure: most bundles never fail.
+// init compiles the patterns on the first failure.
 func (m *stackMapper) init() {
 	m.once.Do(func() {
-		m.sm, _ = bundle.ParseInline(m.code)
-		m.code = nil
 		m.at = regexp.MustCompile(regexp.QuoteMeta(m.file) + `:(\d+)(?::(\d+))?`)
 		m.load = regexp.MustCompile(`\(` + regexp.QuoteMeta(m.display) + `:(\d+)\)$`)
 	})
@@ -43,13 +46,10 @@ func (m *stackMapper) init() {
 
 // text maps every place in the bundle that s names.
 func (m *stackMapper) text(s string) string {
-	if m == nil || !strings.Contains(s, m.file) {
+	if m == nil || m.sm == nil || !strings.Contains(s, m.file) {
 		return s
 	}
 	m.init()
-	if m.sm == nil {
-		return s
-	}
 	return m.at.ReplaceAllStringFunc(s, func(at string) string {
 		sub := m.at.FindStringSubmatch(at)
 		line, _ := strconv.Atoi(sub[1])
@@ -73,10 +73,10 @@ func (m *stackMapper) failure(e *noderun.ErrorInfo) {
 		return
 	}
 	e.Stack = m.text(e.Stack)
-	m.init()
 	if m.sm == nil {
 		return
 	}
+	m.init()
 	e.Message = m.load.ReplaceAllStringFunc(e.Message, func(at string) string {
 		line, _ := strconv.Atoi(m.load.FindStringSubmatch(at)[1])
 		if p, ok := m.sm.Lookup(line, 0); ok {

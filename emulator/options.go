@@ -72,36 +72,52 @@ func defaultConfig() config {
 	}
 }
 
-// check refuses values the emulator cannot use, naming the option, so
-// that a mistake fails at start rather than as every call's odd answer
-// (a sync timeout of 0 timed every job out after 0 ms; a body cap of -1
-// answered every call 413).
+// An OptionError is how [Listen] (and [New], in its panic) refuses an
+// option's value: Option names the option, so that a program that makes
+// the options from settings of its own, as mincloud serve does from its
+// flags, can name the setting instead, with Reason.
+type OptionError struct {
+	Option string // the option's function, e.g. "WithMaxJobs"
+	Reason string // what was wrong, e.g. "at least 1 job must be able to run at once, not 0"
+}
+
+// Error is the reason, then the option: "… not 0 (WithMaxJobs)".
+func (e *OptionError) Error() string { return e.Reason + " (" + e.Option + ")" }
+
+func badOption(option, format string, a ...any) error {
+	return &OptionError{Option: option, Reason: fmt.Sprintf(format, a...)}
+}
+
+// check refuses values the emulator cannot use, naming the option (an
+// *OptionError), so that a mistake fails at start rather than as every
+// call's odd answer (a sync timeout of 0 timed every job out after 0 ms;
+// a body cap of -1 answered every call 413).
 func (c *config) check() error {
 	switch {
 	case c.syncTimeout <= 0:
-		return fmt.Errorf("the sync timeout must be positive, not %v (WithSyncTimeout)", c.syncTimeout)
+		return badOption("WithSyncTimeout", "the sync timeout must be positive, not %v", c.syncTimeout)
 	case c.asyncTimeout <= 0:
-		return fmt.Errorf("the async timeout must be positive, not %v (WithAsyncTimeout)", c.asyncTimeout)
+		return badOption("WithAsyncTimeout", "the async timeout must be positive, not %v", c.asyncTimeout)
 	case c.maxJobs < 1:
-		return fmt.Errorf("at least 1 job must be able to run at once, not %d (WithMaxJobs)", c.maxJobs)
+		return badOption("WithMaxJobs", "at least 1 job must be able to run at once, not %d", c.maxJobs)
 	case c.maxQueued < 0:
-		return fmt.Errorf("the async queue's cap must not be negative, not %d (WithMaxQueuedJobs; 0 for 10 × the max jobs)", c.maxQueued)
+		return badOption("WithMaxQueuedJobs", "the async queue's cap must not be negative (0 for 10 × the max jobs), not %d", c.maxQueued)
 	case c.maxQueuedBytes < 1:
-		return fmt.Errorf("the async queue's byte cap must be positive, not %d (WithMaxQueuedBytes)", c.maxQueuedBytes)
+		return badOption("WithMaxQueuedBytes", "the async queue's byte cap must be positive, not %d", c.maxQueuedBytes)
 	case c.maxJobRecords < 1:
-		return fmt.Errorf("at least 1 job record must be kept, not %d (WithMaxJobRecords)", c.maxJobRecords)
+		return badOption("WithMaxJobRecords", "at least 1 job record must be kept, not %d", c.maxJobRecords)
 	case c.maxJobRecordBytes < 1:
-		return fmt.Errorf("the job records' byte cap must be positive, not %d (WithMaxJobRecordBytes)", c.maxJobRecordBytes)
+		return badOption("WithMaxJobRecordBytes", "the job records' byte cap must be positive, not %d", c.maxJobRecordBytes)
 	case c.scheduleWait < 0:
-		return fmt.Errorf("the schedule wait must not be negative, not %v (WithScheduleWait)", c.scheduleWait)
+		return badOption("WithScheduleWait", "the schedule wait must not be negative, not %v", c.scheduleWait)
 	case c.asyncScheduleWait < 0:
-		return fmt.Errorf("the async schedule wait must not be negative, not %v (WithAsyncScheduleWait)", c.asyncScheduleWait)
+		return badOption("WithAsyncScheduleWait", "the async schedule wait must not be negative, not %v", c.asyncScheduleWait)
 	case c.maxBodyBytes < 1:
-		return fmt.Errorf("the request body cap must be positive, not %d (WithMaxBodyBytes)", c.maxBodyBytes)
+		return badOption("WithMaxBodyBytes", "the request body cap must be positive, not %d", c.maxBodyBytes)
 	case c.memoryLimitInMB < MinMemoryLimitInMB:
-		return fmt.Errorf("the memory limit must be at least %d MB, Node's least workable heap, not %d (WithMemoryLimit)", MinMemoryLimitInMB, c.memoryLimitInMB)
+		return badOption("WithMemoryLimit", "the memory limit must be at least %d MB, Node's least workable heap, not %d", MinMemoryLimitInMB, c.memoryLimitInMB)
 	case c.tokenLifetime < time.Second:
-		return fmt.Errorf("the access token lifetime must be at least 1s, not %v (WithTokenLifetime)", c.tokenLifetime)
+		return badOption("WithTokenLifetime", "the access token lifetime must be at least 1s, not %v", c.tokenLifetime)
 	}
 	for _, tr := range c.data.triggers {
 		if err := tr.check(); err != nil {

@@ -31,7 +31,7 @@ func TestBadOptionsAreRefusedNamingTheOption(t *testing.T) {
 		{emulator.WithMaxJobRecords(0), "not 0 (WithMaxJobRecords)"},
 		{emulator.WithMaxJobRecordBytes(0), "not 0 (WithMaxJobRecordBytes)"},
 		{emulator.WithMaxJobRecordBytes(-1), "not -1 (WithMaxJobRecordBytes)"},
-		{emulator.WithMaxQueuedJobs(-1), "not -1 (WithMaxQueuedJobs; 0 for 10 × the max jobs)"},
+		{emulator.WithMaxQueuedJobs(-1), "the async queue's cap must not be negative (0 for 10 × the max jobs), not -1 (WithMaxQueuedJobs)"},
 		{emulator.WithMaxQueuedBytes(0), "not 0 (WithMaxQueuedBytes)"},
 		{emulator.WithScheduleWait(-time.Millisecond), "(WithScheduleWait)"},
 		{emulator.WithAsyncScheduleWait(-time.Millisecond), "(WithAsyncScheduleWait)"},
@@ -52,6 +52,18 @@ func TestBadOptionsAreRefusedNamingTheOption(t *testing.T) {
 		assert.Contains(t, err.Error(), tc.want)
 		assert.PanicsWithValue(t, "emulator: "+err.Error(), func() { emulator.New(tc.opt) })
 	}
+}
+
+// The refusal is an *OptionError naming the option apart from the
+// reason, for a program (mincloud serve) to name its own setting.
+func TestBadOptionIsAnOptionError(t *testing.T) {
+	t.Parallel()
+	_, err := emulator.Listen("127.0.0.1:0", emulator.WithMaxJobs(4), emulator.WithMaxQueuedBytes(0))
+	var oe *emulator.OptionError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "WithMaxQueuedBytes", oe.Option)
+	assert.Equal(t, "the async queue's byte cap must be positive, not 0", oe.Reason)
+	assert.Equal(t, "the async queue's byte cap must be positive, not 0 (WithMaxQueuedBytes)", err.Error())
 }
 
 // The edges that are usable are accepted: no wait for a slot, the least

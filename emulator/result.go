@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 )
 
 // Result is how a job ended, as the emulator records it. It is the
@@ -36,7 +38,7 @@ func (r *Result) String() string {
 }
 
 // MarshalJSON writes the result as a sync call's answer carries it.
-func (r Result) MarshalJSON() ([]byte, error) { return marshal(resultOf(&r)) }
+func (r Result) MarshalJSON() ([]byte, error) { return jsjson.Marshal(resultOf(&r)) }
 
 // size is the bytes the result holds, counted against the records' cap.
 func (r *Result) size() int64 {

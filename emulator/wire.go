@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 )
 
 // The emulator's own wire types: what it writes is defined here, with its
@@ -132,7 +134,7 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 // writeObject answers v as JSON.stringify would write it: no HTML
 // escaping, no newline.
 func writeObject(w http.ResponseWriter, status int, v any) {
-	b, err := marshal(v)
+	b, err := jsjson.Marshal(v)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "cannot encode the answer")
 		return
@@ -161,14 +163,14 @@ func resultOf(res *Result) resultAnswer {
 type render func(j *job, res *Result) ([]byte, error)
 
 // renderResult answers {"code","data","error"}.
-func renderResult(_ *job, res *Result) ([]byte, error) { return marshal(resultOf(res)) }
+func renderResult(_ *job, res *Result) ([]byte, error) { return jsjson.Marshal(resultOf(res)) }
 
 // renderDebug answers the debug call: the result, the job id, the run's
 // time, billed time and memory, and its log.
 func renderDebug(j *job, res *Result) ([]byte, error) {
 	rec := j.snapshot()
 	ms := float64(rec.FinishedAt.Sub(rec.StartedAt).Microseconds()) / 1000
-	return marshal(debugAnswer{
+	return jsjson.Marshal(debugAnswer{
 		resultAnswer:  resultOf(res),
 		JobID:         rec.ID,
 		ExecutionTime: ms,

@@ -67,6 +67,7 @@ type served struct {
 	url    string
 	banner []string // what it printed up to its "try:" line
 	rest   *lockedBuffer
+	stderr *lockedBuffer // complete once stopped
 	done   chan error
 }
 
@@ -80,12 +81,12 @@ func startServe(args ...string) (*served, error) {
 	if err != nil {
 		return nil, err
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &served{cmd: cmd, rest: &lockedBuffer{}, done: make(chan error, 1)}
+	s := &served{cmd: cmd, rest: &lockedBuffer{}, stderr: stderr, done: make(chan error, 1)}
 	// A bufio.Reader, not a Scanner: what it read past the banner is
 	// copied into rest below, not lost.
 	br := bufio.NewReader(out)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -16,11 +17,14 @@ import (
 
 // serveFlags are serve's flags. A new emulator setting is a field here,
 // a line in register and a line in options (or in start, for one that
-// acts on the running server).
+// acts on the running server), and its flag in flagOfOption; the
+// emulator checks its value.
 type serveFlags struct {
 	addr, clientID, secret    string
 	syncTimeout, asyncTimeout time.Duration
 	maxJobs, memoryLimitInMB  int
+	maxQueuedJobs             int
+	maxQueuedBytes            int64
 	maxJobRecords             int
 	maxJobRecordBytes         int64
 	functionsDir              string
@@ -37,6 +41,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.syncTimeout, "sync-timeout", emulator.DefaultSyncTimeout, "how long a sync job may run")
 	fl.DurationVar(&f.asyncTimeout, "async-timeout", emulator.DefaultAsyncTimeout, "how long an async job may run")
 	fl.IntVar(&f.maxJobs, "max-jobs", emulator.DefaultMaxJobs, "how many jobs may run at once")
+	fl.IntVar(&f.maxQueuedJobs, "max-queued-jobs", 0, "how many async jobs (async calls and table triggers) may wait for a slot at once; past it they fail as \"schedule failed\" (0, the default: 10 × --max-jobs)")
+	fl.Int64Var(&f.maxQueuedBytes, "max-queued-bytes", emulator.DefaultMaxQueuedBytes, "how many bytes (a plain integer; 67108864 is 64 MiB) of event data the waiting async jobs may hold together; past it they fail as past --max-queued-jobs")
 	fl.IntVar(&f.memoryLimitInMB, "memory-limit", emulator.DefaultMemoryLimitInMB, "the memoryLimitInMB the events carry, in MB")
 	fl.StringVar(&f.functionsDir, "functions", "", "serve the JavaScript functions in DIR (<name>.js, <name>.ts, <name>/index.js or <name>/index.ts) instead of the demo functions, reloading them as they change")
 	fl.IntVar(&f.maxJobRecords, "max-job-records", emulator.DefaultMaxJobRecords, "how many of the most recent jobs to keep (records, logs, history)")
@@ -47,26 +53,40 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.triggers, "trigger", nil, "run FUNCTION (async) when a record of TABLE changes: TABLE:FUNCTION[:create,update,delete]; repeatable")
 }
 
-// check rejects values the emulator cannot use, before it starts.
+// check rejects what only serve reads: the --trigger syntax. The
+// values of the emulator's settings are the emulator's to check (see
+// listenError).
 func (f *serveFlags) check(cmd *cobra.Command) error {
-	switch {
-	case f.syncTimeout <= 0:
-		return usageErr(cmd, "--sync-timeout must be positive, not %v", f.syncTimeout)
-	case f.asyncTimeout <= 0:
-		return usageErr(cmd, "--async-timeout must be positive, not %v", f.asyncTimeout)
-	case f.maxJobs < 1:
-		return usageErr(cmd, "--max-jobs must be at least 1, not %d", f.maxJobs)
-	case f.memoryLimitInMB < emulator.MinMemoryLimitInMB:
-		return usageErr(cmd, "--memory-limit must be at least %d, not %d", emulator.MinMemoryLimitInMB, f.memoryLimitInMB)
-	case f.maxJobRecords < 1:
-		return usageErr(cmd, "--max-job-records must be at least 1, not %d", f.maxJobRecords)
-	case f.maxJobRecordBytes < 1:
-		return usageErr(cmd, "--max-job-record-bytes must be at least 1, not %d", f.maxJobRecordBytes)
-	}
 	if _, err := triggerOptions(f.triggers); err != nil {
 		return usageErr(cmd, "%v", err)
 	}
 	return nil
+}
+
+// flagOfOption is the flag that sets each emulator option serve passes
+// with a value the emulator may refuse.
+var flagOfOption = map[string]string{
+	"WithSyncTimeout":       "--sync-timeout",
+	"WithAsyncTimeout":      "--async-timeout",
+	"WithMaxJobs":           "--max-jobs",
+	"WithMaxQueuedJobs":     "--max-queued-jobs",
+	"WithMaxQueuedBytes":    "--max-queued-bytes",
+	"WithMemoryLimit":       "--memory-limit",
+	"WithMaxJobRecords":     "--max-job-records",
+	"WithMaxJobRecordBytes": "--max-job-record-bytes",
+}
+
+// listenError words the emulator's refusal of an option as a usage error
+// naming serve's flag ("--max-jobs: at least 1 job must be able to run at
+// once, not 0"); any other failure to start is the emulator's own.
+func listenError(cmd *cobra.Command, err error) error {
+	var oe *emulator.OptionError
+	if errors.As(err, &oe) {
+		if flag, ok := flagOfOption[oe.Option]; ok {
+			return usageErr(cmd, "%s: %s", flag, oe.Reason)
+		}
+	}
+	return failed(err)
 }
 
 func (f *serveFlags) options() []emulator.Option {
@@ -77,6 +97,8 @@ func (f *serveFlags) options() []emulator.Option {
 		emulator.WithSyncTimeout(f.syncTimeout),
 		emulator.WithAsyncTimeout(f.asyncTimeout),
 		emulator.WithMaxJobs(f.maxJobs),
+		emulator.WithMaxQueuedJobs(f.maxQueuedJobs),
+		emulator.WithMaxQueuedBytes(f.maxQueuedBytes),
 		emulator.WithMemoryLimit(f.memoryLimitInMB),
 		emulator.WithMaxJobRecords(f.maxJobRecords),
 		emulator.WithMaxJobRecordBytes(f.maxJobRecordBytes),
@@ -169,9 +191,10 @@ variables and the login file are for the commands that call an app.`,
 			}
 			srv, err := emulator.Listen(f.addr, append(f.options(), emulator.WithLogOutput(a.stdout))...)
 			if err != nil {
-				return failed(err)
+				return listenError(cmd, err)
 			}
 			defer srv.Close()
+			f.warnInspect(a.stderr, a.errStyle)
 			bannerDone := make(chan struct{})
 			following, err := f.start(cmd.Context(), srv, a.stdout, bannerDone)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +16,7 @@ import (
 func (f *serveFlags) registerInspect(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.inspect, "inspect", "", "run the JavaScript functions in one Node process under Node's inspector at HOST:PORT (--inspect alone: "+
-		emulator.DefaultInspectAddr+"), with no deadlines, for a debugger to attach")
+		emulator.DefaultInspectAddr+"), with no deadlines, for a debugger to attach; whoever reaches HOST:PORT can run code, so keep HOST loopback")
 	fl.Lookup("inspect").NoOptDefVal = emulator.DefaultInspectAddr
 }
 
@@ -42,4 +43,44 @@ func portOf(addr string) string {
 		return port
 	}
 	return addr
+}
+
+// warnInspect warns, on stderr, of an inspector that listens beyond this
+// machine: whoever reaches it can attach a debugger and so run any code
+// in the functions' Node process, as the user serve runs as. It is
+// allowed (a debugger on another machine, a container's port), never
+// silently.
+func (f *serveFlags) warnInspect(stderr io.Writer, st style) {
+	if f.inspect == "" || loopbackHost(inspectHost(f.inspect)) {
+		return
+	}
+	fmt.Fprintf(stderr, "%s --inspect %s is not a loopback address: anyone who can reach it can attach a debugger and run any code on this machine as you. "+
+		"Use 127.0.0.1:%s unless you mean it, and then only on a network you trust.\n", st.red("warning:"), f.inspect, portOf(f.inspect))
+}
+
+// inspectHost is the host of an --inspect value as Node reads it
+// ([host:]port, or a host alone, an IPv6 one in brackets): "" when only
+// a port is given, for which Node takes its default, 127.0.0.1.
+func inspectHost(v string) string {
+	if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") {
+		return v[1 : len(v)-1]
+	}
+	i := strings.LastIndexByte(v, ':')
+	if i < 0 {
+		if strings.Trim(v, "0123456789") == "" {
+			return "" // a port alone
+		}
+		return v
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(v[:i], "["), "]")
+}
+
+// loopbackHost reports whether host names this machine only: Node's
+// default (""), localhost, or a loopback address (127.0.0.0/8, ::1).
+func loopbackHost(host string) bool {
+	if host == "" || strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -62,21 +62,49 @@ func TestServeAddressInUse(t *testing.T) {
 	}
 }
 
-// serve refuses record caps and a memory limit the emulator cannot use,
-// naming the flag, before it listens.
+// serve refuses record and queue caps and a memory limit the emulator
+// cannot use, with the emulator's reason under the flag's name, before
+// it listens.
 func TestServeRefusesBadCaps(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t).onBinary()
 	for _, tc := range [][]string{
-		{"--max-job-record-bytes", "0", "--max-job-record-bytes must be at least 1, not 0"},
-		{"--max-job-records", "0", "--max-job-records must be at least 1, not 0"},
-		{"--memory-limit", "8", "--memory-limit must be at least 16, not 8"},
+		{"--max-job-record-bytes", "0", "--max-job-record-bytes: the job records' byte cap must be positive, not 0"},
+		{"--max-job-records", "0", "--max-job-records: at least 1 job record must be kept, not 0"},
+		{"--memory-limit", "8", "--memory-limit: the memory limit must be at least 16 MB, Node's least workable heap, not 8"},
+		{"--max-queued-jobs", "-1", "--max-queued-jobs: the async queue's cap must not be negative (0 for 10 × the max jobs), not -1"},
+		{"--max-queued-bytes", "0", "--max-queued-bytes: the async queue's byte cap must be positive, not 0"},
+		{"--async-timeout", "0s", "--async-timeout: the async timeout must be positive, not 0s"},
 	} {
 		r := c.run("serve", "--addr", "127.0.0.1:0", tc[0], tc[1])
 		assert.Equal(t, 2, r.code, r)
-		assert.Contains(t, r.stderr, tc[2])
+		assert.Equal(t, "error: "+tc[2]+"\nRun 'mincloud serve --help' for usage.\n", r.stderr)
+		assert.Empty(t, r.stdout, "nothing started")
 	}
-	srv, err := startServe("--client-id", "serve-caps", "--max-job-record-bytes", "1", "--memory-limit", "16")
+	srv, err := startServe("--client-id", "serve-caps", "--max-job-record-bytes", "1", "--memory-limit", "16", "--max-queued-jobs", "1", "--max-queued-bytes", "1")
 	require.NoError(t, err, "the least usable values start")
 	require.NoError(t, srv.stop())
+}
+
+// --max-queued-bytes caps the event data of the waiting async jobs: a
+// call whose data alone is past it is refused (the emulator's schedule
+// failure, a 400), a smaller one queued; --max-queued-jobs is taken.
+// The help gives both defaults.
+func TestServeQueueCaps(t *testing.T) {
+	t.Parallel()
+	srv, err := startServe("--client-id", "serve-queue", "--max-queued-bytes", "16", "--max-queued-jobs", "3")
+	require.NoError(t, err)
+	defer srv.stop()
+	c := newCLI(t).onBinary()
+	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-queue"}
+	r := c.run("invoke", "echo", `{"pad":"more than sixteen bytes"}`, "--async")
+	assert.Equal(t, 1, r.code, r)
+	assert.Contains(t, r.stderr, "schedule failed", r)
+	r = c.run("invoke", "echo", `{"n":1}`, "--async")
+	assert.Equal(t, 0, r.code, r)
+
+	r = c.run("serve", "--help")
+	require.Equal(t, 0, r.code, r)
+	assert.Regexp(t, `--max-queued-jobs int\s+how many async jobs .*\(0, the default: 10 × --max-jobs\)`, r.stdout)
+	assert.Regexp(t, `--max-queued-bytes int\s+how many bytes .* \(default 67108864\)\n`, r.stdout)
 }

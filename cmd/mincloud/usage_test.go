@@ -49,8 +49,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"log"}, `unknown command "log" for "mincloud" (did you mean login, logout or logs?)`, "mincloud"},
 		{[]string{"x"}, `unknown command "x" for "mincloud"`, "mincloud"},
 		{[]string{"lo"}, `unknown command "lo" for "mincloud"`, "mincloud"},
-		{[]string{"serve", "--max-jobs", "0"}, "--max-jobs must be at least 1, not 0", "mincloud serve"},
-		{[]string{"serve", "--sync-timeout", "-1s"}, "--sync-timeout must be positive, not -1s", "mincloud serve"},
+		// serve's values are the emulator's to check: its reason, under
+		// the flag's name.
+		{[]string{"serve", "--max-jobs", "0"}, "--max-jobs: at least 1 job must be able to run at once, not 0", "mincloud serve"},
+		{[]string{"serve", "--sync-timeout", "-1s"}, "--sync-timeout: the sync timeout must be positive, not -1s", "mincloud serve"},
+		{[]string{"serve", "--max-queued-bytes", "64MiB"}, `invalid argument "64MiB" for "--max-queued-bytes" flag: strconv.ParseInt: parsing "64MiB": invalid syntax`, "mincloud serve"},
 	} {
 		r := c.run(tc.args...)
 		assert.Equal(t, 2, r.code, "%q: %s", tc.args, r)

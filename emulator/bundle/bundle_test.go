@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -62,6 +63,7 @@ func TestBuildBundlesTypeScriptRelativeFilesAndPackagesFromAbove(t *testing.T) {
 
 	sm, err := ParseInline(b.Code)
 	require.NoError(t, err)
+	clear(b.Code) // the map keeps nothing of the bundle: lookups below still work
 	assert.ElementsMatch(t, []string{SourceScheme + "../node_modules/pad/lib/pad.js", SourceScheme + "boom/index.ts", SourceScheme + "boom/twice.ts"}, sm.Sources,
 		"sources are relative to the functions folder, under our scheme")
 	// The throw is at 8:25 of index.ts; find where the bundle has it.
@@ -137,6 +139,15 @@ func TestSourceMapRejectsGarbage(t *testing.T) {
 	require.Error(t, err)
 	_, err = decodeMappings("AAAA,C;;ZZZZZZZZ", 1)
 	require.Error(t, err, "a source index past the sources")
+	// Mappings are decoded on the first lookup: malformed ones fail every
+	// lookup, never panic.
+	bad := `{"version":3,"sources":["mincloud:///a.ts"],"mappings":"AAAA,C;;ZZZZZZZZ"}`
+	sm, err := ParseInline([]byte("x\n//# sourceMappingURL=data:application/json;base64," + base64.StdEncoding.EncodeToString([]byte(bad)) + "\n"))
+	require.NoError(t, err)
+	for _, line := range []int{1, 3} {
+		_, ok := sm.Lookup(line, 1)
+		assert.False(t, ok, "line %d", line)
+	}
 	m, err := decodeMappings("AAAA,EAAE;;ACCA", 2)
 	require.NoError(t, err)
 	assert.Equal(t, [][]segment{{{0, 0, 0, 0}, {2, 0, 0, 2}}, nil, {{0, 1, 1, 2}}}, m)

@@ -7,14 +7,21 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"sync"
 )
 
-// SourceMap is a bundle's inline source map, decoded for lookups: it
-// turns a place in the bundle, as a stack names it, into a place in the
-// function's own files.
+// SourceMap is a bundle's inline source map, kept for lookups: it turns a
+// place in the bundle, as a stack names it, into a place in the
+// function's own files. It holds the sources' names and the mappings
+// only, neither the bundle nor the sources' contents the map carries too,
+// and decodes the mappings on the first Lookup: an emulator keeps one per
+// bundle it serves, and most bundles never fail.
 type SourceMap struct {
-	Sources []string    // as the map names them (SourceScheme + path)
-	lines   [][]segment // per generated line, by generated column
+	Sources []string // as the map names them (SourceScheme + path)
+
+	once     sync.Once
+	mappings string      // the encoded mappings, until decoded
+	lines    [][]segment // per generated line, by generated column; nil if malformed
 }
 
 // segment maps a generated column to a place in a source; all 0-based.
@@ -31,8 +38,9 @@ type Position struct {
 
 const inlinePrefix = "//# sourceMappingURL=data:application/json;base64,"
 
-// ParseInline decodes the inline source map at the end of code, as Build
-// writes it.
+// ParseInline reads the inline source map at the end of code, as Build
+// writes it. The map refers to nothing of code afterwards. Mappings that
+// turn out malformed when first looked up make every Lookup fail.
 func ParseInline(code []byte) (*SourceMap, error) {
 	i := bytes.LastIndex(code, []byte(inlinePrefix))
 	if i < 0 {
@@ -51,16 +59,16 @@ func ParseInline(code []byte) (*SourceMap, error) {
 	if err := json.Unmarshal(raw[:n], &m); err != nil {
 		return nil, errors.New("bundle: the inline source map is not JSON")
 	}
-	sm := &SourceMap{Sources: m.Sources}
-	if sm.lines, err = decodeMappings(m.Mappings, len(m.Sources)); err != nil {
-		return nil, err
-	}
-	return sm, nil
+	return &SourceMap{Sources: m.Sources, mappings: m.Mappings}, nil
 }
 
 // Lookup returns where the bundle's line and column (1-based, as in a
 // stack) came from.
 func (m *SourceMap) Lookup(line, col int) (Position, bool) {
+	m.once.Do(func() {
+		m.lines, _ = decodeMappings(m.mappings, len(m.Sources))
+		m.mappings = ""
+	})
 	if line < 1 || line > len(m.lines) {
 		return Position{}, false
 	}

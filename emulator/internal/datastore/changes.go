@@ -1,6 +1,10 @@
 package datastore
 
-import "context"
+import (
+	"context"
+
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
+)
 
 // Change is one record a write made, changed or removed, as table
 // triggers see it. Before is nil for a create, After nil for a delete.
@@ -34,7 +38,7 @@ func (s *Store) notify(ctx context.Context, changes []Change) {
 
 // cloneDoc is a deep copy of a record (for the before of an update).
 func cloneDoc(d Doc) Doc {
-	b, err := marshalDoc(d)
+	b, err := jsjson.Marshal(d)
 	if err != nil {
 		return nil
 	}

@@ -1,12 +1,13 @@
 package datastore
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 )
 
 // View says how records are answered: keys (the platform's select,
@@ -261,18 +262,6 @@ func (s *Store) byIDLocked(id int64) (*Table, bool) {
 	return t, ok
 }
 
-// marshalDoc writes JSON as JSON.stringify does (no HTML escaping): the
-// stored form, which where's array and object equality compare with.
-func marshalDoc(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
 // PresentJSON is Present on stored JSON, giving each record's answer
 // JSON. A table without pointers asked for no keys or expand — the usual
 // find — needs no decoding: _id is spliced in front of the stored JSON.
@@ -306,7 +295,7 @@ func (s *Store) PresentJSON(ctx context.Context, t *Table, raws []RawDoc, v View
 		return nil, err
 	}
 	for i, d := range shown {
-		if out[i], err = marshalDoc(d); err != nil {
+		if out[i], err = jsjson.Marshal(d); err != nil {
 			return nil, err
 		}
 	}

@@ -12,6 +12,8 @@ import (
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 )
 
 // Doc is a record: its JSON object, numbers kept exact as json.Number.
@@ -193,7 +195,7 @@ func isUnique(err error) bool {
 }
 
 func insertDoc(ctx context.Context, tx *sql.Tx, t *Table, doc Doc) error {
-	b, err := marshalDoc(doc)
+	b, err := jsjson.Marshal(doc)
 	if err != nil {
 		return err
 	}
@@ -617,7 +619,7 @@ func (s *Store) updateDoc(ctx context.Context, tx *sql.Tx, t *Table, doc Doc, u 
 	if !explicit || doc["updated_at"] == nil {
 		doc["updated_at"] = json.Number(strconv.FormatInt(s.now().Unix(), 10))
 	}
-	b, err := marshalDoc(doc)
+	b, err := jsjson.Marshal(doc)
 	if err != nil {
 		return err
 	}

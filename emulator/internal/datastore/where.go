@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mincloud-go/baas/emulator/internal/jsjson"
 )
 
 // fieldPathRule is a field name, or a dotted path into an object field
@@ -441,7 +443,7 @@ func (c *compiler) eq(name, x, typ string, v any, loose, isDate bool) (string, e
 		}
 		return fmt.Sprintf("%s = %s", x, c.arg(val)), nil
 	case []any, map[string]any:
-		b, _ := marshalDoc(val)
+		b, _ := jsjson.Marshal(val)
 		want := "array"
 		if _, ok := val.(map[string]any); ok {
 			want = "object"
