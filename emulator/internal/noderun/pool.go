@@ -194,6 +194,7 @@ type fnSet struct {
 	starting  int
 	busy      int
 	lastMove  time.Time // a worker freed up
+	growArmed bool      // growTick will look at the set
 	retired   bool      // a newer version replaced it
 }
 
@@ -397,11 +398,9 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 	if set.wantsCoreLocked(p) {
 		p.growLocked(set) // fewer workers than cores: nothing to wait for
 	}
+	p.armGrowLocked(set, min(p.growAfter(), growDelay))
 	p.mu.Unlock()
 
-	grow := p.growAfter()
-	t := time.NewTimer(min(grow, growDelay))
-	defer t.Stop()
 	for {
 		select {
 		case w, ok := <-wt.ch:
@@ -418,22 +417,6 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 				err = errors.New("no Node worker could be started")
 			}
 			return nil, nil, nil, err
-		case <-t.C:
-			p.mu.Lock()
-			// Blank workers on their way count as coming: on a few cores,
-			// more starts at once only slow each other down.
-			since := time.Since(set.lastMove)
-			switch {
-			case set.wantsCoreLocked(p):
-				p.growLocked(set)
-				t.Reset(growDelay)
-			case since >= grow && set.starting+p.blankStarting() < len(set.waiters):
-				p.growLocked(set)
-				t.Reset(min(grow, growDelay))
-			default:
-				t.Reset(max(min(grow-since, growDelay), time.Millisecond))
-			}
-			p.mu.Unlock()
 		case <-ctx.Done():
 			p.mu.Lock()
 			queued := false
@@ -465,12 +448,50 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 	}
 }
 
+// armGrowLocked has growTick look at set after d, unless it will already.
+// One timer per function, not one per waiting job: a busy function's
+// jobs wait by the hundred, each a few microseconds.
+func (p *Pool) armGrowLocked(set *fnSet, d time.Duration) {
+	if set.growArmed {
+		return
+	}
+	set.growArmed = true
+	time.AfterFunc(d, func() { p.growTick(set) })
+}
+
+// growTick starts workers for set's waiting jobs when they need more:
+// fewer workers than cores (wantsCoreLocked), or none of them freed up
+// for the grow delay (jobs that wait on timers or calls). Blank workers on
+// their way count as coming: on a few cores, more starts at once only slow
+// each other down.
+func (p *Pool) growTick(set *fnSet) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	set.growArmed = false
+	if p.closed || len(set.waiters) == 0 {
+		return // the next waiting job arms it again
+	}
+	grow := p.growAfter()
+	since := time.Since(set.lastMove)
+	next := max(min(grow-since, growDelay), time.Millisecond)
+	for range len(set.waiters) {
+		if !set.wantsCoreLocked(p) && (since < grow || set.starting+p.blankStarting() >= len(set.waiters)) {
+			break
+		}
+		if !p.growLocked(set) {
+			break
+		}
+		next = min(grow, growDelay)
+	}
+	p.armGrowLocked(set, next)
+}
+
 // growLocked starts a worker for set if the limits allow, making room by
 // stopping an idle worker of another function (or a blank one) when every
 // process the pool may run is started.
-func (p *Pool) growLocked(set *fnSet) {
+func (p *Pool) growLocked(set *fnSet) bool {
 	if p.closed {
-		return
+		return false
 	}
 	if set != nil && len(set.waiters) > 0 {
 		for len(p.blank) > 0 { // a blank worker is quicker than a new one
@@ -491,16 +512,17 @@ func (p *Pool) growLocked(set *fnSet) {
 				p.mu.Unlock()
 				p.handOver(w, wt)
 			}()
-			return
+			return true
 		}
 	}
 	if p.starting >= maxStarting {
-		return
+		return false
 	}
 	if p.total >= p.cfg.MaxWorkers && !p.evictLocked(set) {
-		return
+		return false
 	}
 	p.spawnLocked(set)
+	return true
 }
 
 // parallelWorkers is how many workers a function gets at once when its
