@@ -61,6 +61,9 @@ type Config struct {
 	// tests move the clock instead of waiting for workers to idle out.
 	now       func() time.Time
 	reapEvery time.Duration
+	// growDelay replaces the package's growDelay when set: tests make it
+	// long to see how many workers short jobs get without it.
+	growDelay time.Duration
 
 	// AfterFunc, when set, times the jobs' deadlines and their waits for
 	// a worker in place of time.AfterFunc: it calls f once d has passed,
@@ -75,6 +78,15 @@ func (p *Pool) afterFunc(d time.Duration, f func()) func() bool {
 		return p.cfg.AfterFunc(d, f)
 	}
 	return time.AfterFunc(d, f).Stop
+}
+
+// growAfter is how long a function's jobs wait for one of its busy
+// workers before another is started for them.
+func (p *Pool) growAfter() time.Duration {
+	if p.cfg.growDelay > 0 {
+		return p.cfg.growDelay
+	}
+	return growDelay
 }
 
 // clock is the time idleness is judged by.
@@ -182,6 +194,7 @@ type fnSet struct {
 	starting  int
 	busy      int
 	lastMove  time.Time // a worker freed up
+	growArmed bool      // growTick will look at the set
 	retired   bool      // a newer version replaced it
 }
 
@@ -296,8 +309,9 @@ func (p *Pool) spawnLocked(set *fnSet) {
 			w.key = set.key
 		}
 		p.all[w] = w.key
+		wt := p.putLocked(w, set) // in the same hold: the set is never a worker short
 		p.mu.Unlock()
-		p.put(w, set)
+		p.handOver(w, wt)
 	}()
 }
 
@@ -307,7 +321,7 @@ func (p *Pool) setLocked(key, name string) *fnSet {
 	if s, ok := p.sets[key]; ok {
 		return s
 	}
-	s := &fnSet{key: key, name: name}
+	s := &fnSet{key: key, name: name, lastMove: time.Now()} // its jobs wait from now
 	for k, old := range p.sets {
 		if old.name == name {
 			old.retired = true
@@ -365,7 +379,7 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 		p.mu.Unlock()
 		return w, set, nil, nil
 	}
-	for len(p.blank) > 0 {
+	for len(p.blank) > 0 && set.size() < parallelWorkers {
 		w := p.blank[len(p.blank)-1]
 		p.blank = p.blank[:len(p.blank)-1]
 		if isClosed(w.exited) {
@@ -381,13 +395,12 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 	}
 	wt := &waiter{ch: make(chan *worker, 1), c: c, line: line}
 	set.waiters = append(set.waiters, wt)
-	if set.starting == 0 && set.busy == 0 && p.blankStarting() == 0 {
-		p.growLocked(set) // the function's first worker: nothing to wait for
+	if set.wantsCoreLocked(p) {
+		p.growLocked(set) // fewer workers than cores: nothing to wait for
 	}
+	p.armGrowLocked(set, min(p.growAfter(), growDelay))
 	p.mu.Unlock()
 
-	t := time.NewTimer(growDelay)
-	defer t.Stop()
 	for {
 		select {
 		case w, ok := <-wt.ch:
@@ -404,17 +417,6 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 				err = errors.New("no Node worker could be started")
 			}
 			return nil, nil, nil, err
-		case <-t.C:
-			p.mu.Lock()
-			// Blank workers on their way count as coming: on a few cores,
-			// more starts at once only slow each other down.
-			if since := time.Since(set.lastMove); since >= growDelay && set.starting+p.blankStarting() < len(set.waiters) {
-				p.growLocked(set)
-				t.Reset(growDelay)
-			} else {
-				t.Reset(max(growDelay-since, time.Millisecond))
-			}
-			p.mu.Unlock()
 		case <-ctx.Done():
 			p.mu.Lock()
 			queued := false
@@ -446,17 +448,99 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 	}
 }
 
+// armGrowLocked has growTick look at set after d, unless it will already.
+// One timer per function, not one per waiting job: a busy function's
+// jobs wait by the hundred, each a few microseconds.
+func (p *Pool) armGrowLocked(set *fnSet, d time.Duration) {
+	if set.growArmed {
+		return
+	}
+	set.growArmed = true
+	time.AfterFunc(d, func() { p.growTick(set) })
+}
+
+// growTick starts workers for set's waiting jobs when they need more:
+// fewer workers than cores (wantsCoreLocked), or none of them freed up
+// for the grow delay (jobs that wait on timers or calls). Blank workers on
+// their way count as coming: on a few cores, more starts at once only slow
+// each other down.
+func (p *Pool) growTick(set *fnSet) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	set.growArmed = false
+	if p.closed || len(set.waiters) == 0 {
+		return // the next waiting job arms it again
+	}
+	grow := p.growAfter()
+	since := time.Since(set.lastMove)
+	next := max(min(grow-since, growDelay), time.Millisecond)
+	for range len(set.waiters) {
+		if !set.wantsCoreLocked(p) && (since < grow || set.starting+p.blankStarting() >= len(set.waiters)) {
+			break
+		}
+		if !p.growLocked(set) {
+			break
+		}
+		next = min(grow, growDelay)
+	}
+	p.armGrowLocked(set, next)
+}
+
 // growLocked starts a worker for set if the limits allow, making room by
 // stopping an idle worker of another function (or a blank one) when every
 // process the pool may run is started.
-func (p *Pool) growLocked(set *fnSet) {
-	if p.closed || p.starting >= maxStarting {
-		return
+func (p *Pool) growLocked(set *fnSet) bool {
+	if p.closed {
+		return false
+	}
+	if set != nil && len(set.waiters) > 0 {
+		for len(p.blank) > 0 { // a blank worker is quicker than a new one
+			w := p.blank[len(p.blank)-1]
+			p.blank = p.blank[:len(p.blank)-1]
+			if isClosed(w.exited) {
+				p.dropLocked(w)
+				continue
+			}
+			w.key = set.key
+			p.all[w] = set.key
+			set.starting++ // until put counts it
+			p.refillLocked()
+			go func() {
+				p.mu.Lock()
+				set.starting--
+				wt := p.putLocked(w, set)
+				p.mu.Unlock()
+				p.handOver(w, wt)
+			}()
+			return true
+		}
+	}
+	if p.starting >= maxStarting {
+		return false
 	}
 	if p.total >= p.cfg.MaxWorkers && !p.evictLocked(set) {
-		return
+		return false
 	}
 	p.spawnLocked(set)
+	return true
+}
+
+// parallelWorkers is how many workers a function gets at once when its
+// jobs wait, without waiting for one of them to free up: as many as there
+// are cores to run them (at least two). More only come when its workers
+// stay busy (growDelay), as jobs that wait on timers or calls do: short
+// jobs are then served by a few warm processes, not by many cold ones,
+// each compiling the same code again.
+var parallelWorkers = max(2, runtime.NumCPU())
+
+// size counts the set's workers: running, idle or on their way.
+func (s *fnSet) size() int { return s.busy + len(s.idle) + s.starting }
+
+// wantsCoreLocked says the set's waiting jobs should have a worker
+// started now: it has fewer than parallelWorkers, and no blank worker is
+// on its way (a blank one goes to such a set as it is ready).
+func (s *fnSet) wantsCoreLocked(p *Pool) bool {
+	return len(s.waiters) > s.starting && s.size() < parallelWorkers && p.blankStarting() == 0
 }
 
 // evictLocked stops the longest-idle worker not of set; false if none is
@@ -505,6 +589,11 @@ func (p *Pool) put(w *worker, set *fnSet) {
 	p.mu.Lock()
 	wt := p.putLocked(w, set)
 	p.mu.Unlock()
+	p.handOver(w, wt)
+}
+
+// handOver sends wt's job to w, which putLocked gave it.
+func (p *Pool) handOver(w *worker, wt *waiter) {
 	if wt == nil {
 		return
 	}
@@ -533,7 +622,7 @@ func (p *Pool) putLocked(w *worker, set *fnSet) *waiter {
 			return nil
 		}
 		for _, s := range p.sets {
-			if len(s.waiters) > 0 {
+			if len(s.waiters) > 0 && (s.size() < parallelWorkers || now.Sub(s.lastMove) >= p.growAfter()) {
 				w.key = s.key
 				p.all[w] = s.key
 				return p.giveLocked(s)
@@ -574,11 +663,13 @@ func (p *Pool) giveLocked(set *fnSet) *waiter {
 }
 
 // release returns a worker that was given a job but never sent it.
+// Under one hold of the lock, so that no one sees the set a worker short.
 func (p *Pool) release(w *worker, set *fnSet) {
 	p.mu.Lock()
 	set.busy--
+	wt := p.putLocked(w, set)
 	p.mu.Unlock()
-	p.put(w, set)
+	p.handOver(w, wt)
 }
 
 // forgetLocked drops a retired set once nothing uses it.

@@ -212,3 +212,81 @@ func TestPoolBusyFunctionHandsItsWorkersOn(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Short jobs of one function, however many callers wait, are served by
+// as many workers as there are cores while those keep freeing up: not
+// by every blank worker the pool starts ahead, each then compiling the
+// same code again. The wait before growing is made endless here, so
+// that only that rule can add workers.
+func TestPoolShortJobsShareAsManyWorkersAsCores(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: 16, Warm: 2, growDelay: time.Hour})
+	job := jsJob(t, p, "pid", "exports.main = async () => process.pid")
+	require.Eventually(t, func() bool { // the blank workers are ready
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.blank) == 2
+	}, time.Minute, 5*time.Millisecond)
+	var mu sync.Mutex
+	pids := map[string]bool{}
+	var wg sync.WaitGroup
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				j := job
+				j.ID = int64(g*100 + i)
+				res, err := p.Run(context.Background(), j)
+				if assert.NoError(t, err) && assert.NotNil(t, res) && assert.Zero(t, res.Code, "%+v", res.Error) {
+					mu.Lock()
+					pids[string(res.Data)] = true
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Len(t, pids, parallelWorkers, "the function's workers: %v", pids)
+	assert.LessOrEqual(t, p.Workers(), parallelWorkers+2, "its workers and the blank ones kept ahead")
+}
+
+// Jobs that wait (here, for each other) get a worker each beyond the
+// cores' count: a function's workers grow while none of them frees up.
+func TestPoolWaitingJobsGrowPastTheCores(t *testing.T) {
+	t.Parallel()
+	n := parallelWorkers + 2
+	p := newPool(t, Config{MaxWorkers: n + 2, Warm: 1})
+	dir := t.TempDir()
+	// Each job marks that it runs and answers once all n run at once,
+	// which they can only on n workers.
+	job := jsJob(t, p, "meet", fmt.Sprintf(`const fs = require('fs'), path = require('path')
+exports.main = (event, cb) => {
+  fs.writeFileSync(path.join(%q, String(event.data.i)), '')
+  const t = setInterval(() => {
+    if (fs.readdirSync(%q).length >= %d) { clearInterval(t); cb(null, process.pid) }
+  }, 5)
+}`, dir, dir, n))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var mu sync.Mutex
+	pids := map[string]bool{}
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j := job
+			j.ID = int64(i + 1)
+			j.Event = []byte(fmt.Sprintf(`{"data":{"i":%d}}`, i))
+			res, err := p.Run(ctx, j)
+			if assert.NoError(t, err) && assert.NotNil(t, res) && assert.Zero(t, res.Code, "%+v", res.Error) {
+				mu.Lock()
+				pids[string(res.Data)] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Len(t, pids, n)
+}
