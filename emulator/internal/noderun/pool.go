@@ -295,6 +295,14 @@ func (p *Pool) spawnLocked(set *fnSet) {
 				}
 				set.waiters = nil
 			}
+			// And the syntax checks waiting for a blank worker, once no
+			// other is on its way.
+			if set == nil && p.blankStarting() == 0 {
+				for _, ch := range p.checkers {
+					close(ch)
+				}
+				p.checkers = nil
+			}
 			p.mu.Unlock()
 			return
 		}
@@ -774,6 +782,15 @@ func (p *Pool) Check(ctx context.Context, file string) (string, error) {
 	if w == nil {
 		select {
 		case w = <-wait:
+			if w == nil { // closed: the blank worker did not start
+				p.mu.Lock()
+				err := p.startErr
+				p.mu.Unlock()
+				if err == nil {
+					err = errors.New("it ended as it started")
+				}
+				return "", fmt.Errorf("no Node worker could be started for the syntax check: %w", err)
+			}
 		case <-ctx.Done():
 			p.mu.Lock()
 			for i, c := range p.checkers {
@@ -785,7 +802,9 @@ func (p *Pool) Check(ctx context.Context, file string) (string, error) {
 			p.mu.Unlock()
 			select {
 			case w = <-wait: // handed over meanwhile
-				p.put(w, nil)
+				if w != nil {
+					p.put(w, nil)
+				}
 			default:
 			}
 			return "", ctx.Err()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -289,4 +290,25 @@ exports.main = (event, cb) => {
 	}
 	wg.Wait()
 	assert.Len(t, pids, n)
+}
+
+// A syntax check waiting for a blank worker hears at once that none
+// could start, with why, rather than waiting out its context.
+func TestPoolCheckSaysWhenNoWorkerStarts(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in for node is a shell script")
+	}
+	fake := filepath.Join(t.TempDir(), "node")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\nexit 3\n"), 0o755))
+	p, err := New(Config{Node: fake, Warm: 1, MaxWorkers: 2})
+	require.NoError(t, err)
+	t.Cleanup(p.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err = p.Check(ctx, filepath.Join(p.Dir(), "bootstrap.js"))
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "no Node worker could be started")
+	assert.Contains(t, err.Error(), "3", "the reason: the process's exit status")
 }
