@@ -24,9 +24,9 @@ type serveFlags struct {
 	syncTimeout, asyncTimeout time.Duration
 	maxJobs, memoryLimitInMB  int
 	maxQueuedJobs             int
-	maxQueuedBytes            int64
+	maxQueuedBytes            byteCount
 	maxJobRecords             int
-	maxJobRecordBytes         int64
+	maxJobRecordBytes         byteCount
 	functionsDir              string
 	inspect                   string // serve_inspect.go
 	dataFile, schemaFile      string
@@ -42,11 +42,13 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.asyncTimeout, "async-timeout", emulator.DefaultAsyncTimeout, "how long an async job may run")
 	fl.IntVar(&f.maxJobs, "max-jobs", emulator.DefaultMaxJobs, "how many jobs may run at once")
 	fl.IntVar(&f.maxQueuedJobs, "max-queued-jobs", 0, "how many async jobs (async calls and table triggers) may wait for a slot at once; past it they fail as \"schedule failed\" (0, the default: 10 × --max-jobs)")
-	fl.Int64Var(&f.maxQueuedBytes, "max-queued-bytes", emulator.DefaultMaxQueuedBytes, "how many bytes (a plain integer; 67108864 is 64 MiB) of event data the waiting async jobs may hold together; past it they fail as past --max-queued-jobs")
+	f.maxQueuedBytes = emulator.DefaultMaxQueuedBytes
+	fl.Var(&f.maxQueuedBytes, "max-queued-bytes", "how many bytes of event data (a number, or with KiB, MiB or GiB) the waiting async jobs may hold together; past it they fail as past --max-queued-jobs")
 	fl.IntVar(&f.memoryLimitInMB, "memory-limit", emulator.DefaultMemoryLimitInMB, "the memoryLimitInMB the events carry, in MB")
 	fl.StringVar(&f.functionsDir, "functions", "", "serve the JavaScript functions in DIR (<name>.js, <name>.ts, <name>/index.js or <name>/index.ts) instead of the demo functions, reloading them as they change")
 	fl.IntVar(&f.maxJobRecords, "max-job-records", emulator.DefaultMaxJobRecords, "how many of the most recent jobs to keep (records, logs, history)")
-	fl.Int64Var(&f.maxJobRecordBytes, "max-job-record-bytes", emulator.DefaultMaxJobRecordBytes, "how many bytes of logs and results the kept jobs may hold together; past it the oldest go")
+	f.maxJobRecordBytes = emulator.DefaultMaxJobRecordBytes
+	fl.Var(&f.maxJobRecordBytes, "max-job-record-bytes", "how many bytes of logs and results (a number, or with KiB, MiB or GiB) the kept jobs may hold together; past it the oldest go")
 	f.registerInspect(cmd)
 	fl.StringVar(&f.dataFile, "data", "", "keep the tables in the SQLite database FILE, across restarts (in memory when empty)")
 	fl.StringVar(&f.schemaFile, "schema", "", "load tables from the schema FILE (the dashboard's JSON format); unknown tables are then 404")
@@ -98,10 +100,10 @@ func (f *serveFlags) options() []emulator.Option {
 		emulator.WithAsyncTimeout(f.asyncTimeout),
 		emulator.WithMaxJobs(f.maxJobs),
 		emulator.WithMaxQueuedJobs(f.maxQueuedJobs),
-		emulator.WithMaxQueuedBytes(f.maxQueuedBytes),
+		emulator.WithMaxQueuedBytes(int64(f.maxQueuedBytes)),
 		emulator.WithMemoryLimit(f.memoryLimitInMB),
 		emulator.WithMaxJobRecords(f.maxJobRecords),
-		emulator.WithMaxJobRecordBytes(f.maxJobRecordBytes),
+		emulator.WithMaxJobRecordBytes(int64(f.maxJobRecordBytes)),
 		emulator.WithDataFile(f.dataFile),
 		schemaOption(f.schemaFile),
 	}, append(triggers, f.inspectOptions()...)...)

@@ -54,8 +54,12 @@ func (f *serveFlags) warnInspect(stderr io.Writer, st style) {
 	if f.inspect == "" || loopbackHost(inspectHost(f.inspect)) {
 		return
 	}
+	safe := emulator.DefaultInspectAddr // a host alone: Node's default port
+	if _, port, err := net.SplitHostPort(f.inspect); err == nil {
+		safe = net.JoinHostPort("127.0.0.1", port)
+	}
 	fmt.Fprintf(stderr, "%s --inspect %s is not a loopback address: anyone who can reach it can attach a debugger and run any code on this machine as you. "+
-		"Use 127.0.0.1:%s unless you mean it, and then only on a network you trust.\n", st.red("warning:"), f.inspect, portOf(f.inspect))
+		"Use %s unless you mean it, and then only on a network you trust.\n", st.red("warning:"), f.inspect, safe)
 }
 
 // inspectHost is the host of an --inspect value as Node reads it

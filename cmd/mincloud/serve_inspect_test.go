@@ -61,3 +61,18 @@ func TestServeWarnsOfAnInspectorBeyondLoopback(t *testing.T) {
 		assert.Empty(t, srv.stderr.String(), flag)
 	}
 }
+
+// The warning's advice is an address Node accepts: the loopback host with
+// the given port, or Node's default address for a host given alone.
+func TestInspectWarningAdvisesALoopbackAddress(t *testing.T) {
+	t.Parallel()
+	for value, advice := range map[string]string{
+		"0.0.0.0:9230": "Use 127.0.0.1:9230 unless",
+		"[::]:9231":    "Use 127.0.0.1:9231 unless",
+		"devbox":       "Use 127.0.0.1:9229 unless",
+	} {
+		var out strings.Builder
+		(&serveFlags{inspect: value}).warnInspect(&out, style{})
+		assert.Contains(t, out.String(), advice, value)
+	}
+}

@@ -53,7 +53,8 @@ func TestUsageErrors(t *testing.T) {
 		// the flag's name.
 		{[]string{"serve", "--max-jobs", "0"}, "--max-jobs: at least 1 job must be able to run at once, not 0", "mincloud serve"},
 		{[]string{"serve", "--sync-timeout", "-1s"}, "--sync-timeout: the sync timeout must be positive, not -1s", "mincloud serve"},
-		{[]string{"serve", "--max-queued-bytes", "64MiB"}, `invalid argument "64MiB" for "--max-queued-bytes" flag: strconv.ParseInt: parsing "64MiB": invalid syntax`, "mincloud serve"},
+		{[]string{"serve", "--max-queued-bytes", "64MB"}, `invalid argument "64MB" for "--max-queued-bytes" flag: a whole number of bytes, with or without a unit: 67108864, 65536KiB or 64MiB`, "mincloud serve"},
+		{[]string{"serve", "--max-job-record-bytes", "1.5GiB"}, `invalid argument "1.5GiB" for "--max-job-record-bytes" flag: a whole number of bytes, with or without a unit: 67108864, 65536KiB or 64MiB`, "mincloud serve"},
 	} {
 		r := c.run(tc.args...)
 		assert.Equal(t, 2, r.code, "%q: %s", tc.args, r)

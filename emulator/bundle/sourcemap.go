@@ -15,7 +15,8 @@ import (
 // function's own files. It holds the sources' names and the mappings
 // only, neither the bundle nor the sources' contents the map carries too,
 // and decodes the mappings on the first Lookup: an emulator keeps one per
-// bundle it serves, and most bundles never fail.
+// bundle it serves, and most bundles never fail. Use it by pointer, as
+// ParseInline returns it: it must not be copied once used.
 type SourceMap struct {
 	Sources []string // as the map names them (SourceScheme + path)
 

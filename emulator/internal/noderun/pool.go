@@ -481,7 +481,10 @@ func (p *Pool) growTick(set *fnSet) {
 	}
 	grow := p.growAfter()
 	since := time.Since(set.lastMove)
-	next := max(min(grow-since, growDelay), time.Millisecond)
+	next := min(grow, growDelay) // waiting on starts or on the cap: no tighter
+	if since < grow {
+		next = max(min(grow-since, growDelay), time.Millisecond)
+	}
 	for range len(set.waiters) {
 		if !set.wantsCoreLocked(p) && (since < grow || set.starting+p.blankStarting() >= len(set.waiters)) {
 			break
@@ -511,10 +514,16 @@ func (p *Pool) growLocked(set *fnSet) bool {
 			}
 			w.key = set.key
 			p.all[w] = set.key
-			set.starting++ // until put counts it
+			// Counted as starting for set until put counts it (both counts,
+			// so that blankStarting stays right), handed over outside the lock.
+			p.starting++
+			set.starting++
 			p.refillLocked()
+			p.bg.Add(1)
 			go func() {
+				defer p.bg.Done()
 				p.mu.Lock()
+				p.starting--
 				set.starting--
 				wt := p.putLocked(w, set)
 				p.mu.Unlock()
@@ -633,25 +642,32 @@ func (p *Pool) putLocked(w *worker, set *fnSet) *waiter {
 			if len(s.waiters) > 0 && (s.size() < parallelWorkers || now.Sub(s.lastMove) >= p.growAfter()) {
 				w.key = s.key
 				p.all[w] = s.key
-				return p.giveLocked(s)
+				wt := p.giveLocked(s)
+				p.refillLocked() // the blank ones kept ahead
+				return wt
 			}
 		}
 		p.blank = append(p.blank, w)
 		return nil
 	}
 	set.lastMove = now
+	// Jobs of a version that a newer one retired still run on its workers.
+	if len(set.waiters) > 0 {
+		return p.giveLocked(set)
+	}
 	if set.retired {
 		p.dropLocked(w)
 		p.forgetLocked(set)
 		return nil
 	}
-	if len(set.waiters) > 0 {
-		return p.giveLocked(set)
-	}
 	set.idle = append(set.idle, w)
-	// Another function's jobs wait while every process is started: this
-	// one makes room for them.
+	// Another function's jobs, or a syntax check, wait while every process
+	// is started: this one makes room for them.
 	if p.total >= p.cfg.MaxWorkers {
+		if len(p.checkers) > 0 && p.blankStarting() == 0 {
+			p.growLocked(nil)
+			return nil
+		}
 		for _, s := range p.sets {
 			if s != set && len(s.waiters) > s.starting {
 				p.growLocked(s)

@@ -221,7 +221,7 @@ func TestPoolBusyFunctionHandsItsWorkersOn(t *testing.T) {
 // that only that rule can add workers.
 func TestPoolShortJobsShareAsManyWorkersAsCores(t *testing.T) {
 	t.Parallel()
-	p := newPool(t, Config{MaxWorkers: 16, Warm: 2, growDelay: time.Hour})
+	p := newPool(t, Config{MaxWorkers: parallelWorkers + 4, Warm: 2, growDelay: time.Hour})
 	job := jsJob(t, p, "pid", "exports.main = async () => process.pid")
 	require.Eventually(t, func() bool { // the blank workers are ready
 		p.mu.Lock()
@@ -231,7 +231,7 @@ func TestPoolShortJobsShareAsManyWorkersAsCores(t *testing.T) {
 	var mu sync.Mutex
 	pids := map[string]bool{}
 	var wg sync.WaitGroup
-	for g := 0; g < 32; g++ {
+	for g := 0; g < 4*parallelWorkers+16; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -310,5 +310,63 @@ func TestPoolCheckSaysWhenNoWorkerStarts(t *testing.T) {
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), "no Node worker could be started")
-	assert.Contains(t, err.Error(), "3", "the reason: the process's exit status")
+	assert.Contains(t, err.Error(), "the Node process ended: 3", "the reason: the process's exit status")
+}
+
+// A job of a function's version that a newer version replaced while the
+// job waited still runs, on the old version's workers, which then stop.
+func TestPoolRunsWaitingJobsOfAReplacedVersion(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: parallelWorkers + 4, Warm: 0, growDelay: time.Hour})
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "go")
+	// Each job says it runs, then waits for the gate.
+	old := jsJob(t, p, "gated", fmt.Sprintf(`const fs = require('fs'), path = require('path')
+exports.main = (event, cb) => {
+  fs.writeFileSync(path.join(%q, 'run-' + event.data.i), '')
+  const t = setInterval(() => { if (fs.existsSync(%q)) { clearInterval(t); cb(null, 'v1') } }, 5)
+}`, dir, gate))
+	old.Key = "gated@1"
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n := parallelWorkers + 1 // one more than the version's workers: it waits
+	results := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			j := old
+			j.ID = int64(i + 1)
+			j.Event = []byte(fmt.Sprintf(`{"data":{"i":%d}}`, i))
+			res, err := p.Run(ctx, j)
+			switch {
+			case err != nil:
+				results <- err.Error()
+			case res.Code != 0:
+				results <- res.Error.Message
+			default:
+				results <- string(res.Data)
+			}
+		}()
+	}
+	require.Eventually(t, func() bool {
+		runs, _ := filepath.Glob(filepath.Join(dir, "run-*"))
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(runs) == parallelWorkers && len(p.sets["gated@1"].waiters) == 1
+	}, time.Minute, 5*time.Millisecond, "all its workers busy, one job waiting")
+	// The new version: its first job retires the old version's set.
+	newer := jsJob(t, p, "gated2", "exports.main = async () => 'v2'")
+	newer.Name, newer.Key, newer.ID = "gated", "gated@2", 100
+	res, err := p.Run(ctx, newer)
+	require.NoError(t, err)
+	assert.Equal(t, `"v2"`, string(res.Data))
+	require.NoError(t, os.WriteFile(gate, nil, 0o600))
+	for i := 0; i < n; i++ {
+		assert.Equal(t, `"v1"`, <-results)
+	}
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		_, kept := p.sets["gated@1"]
+		return !kept
+	}, time.Minute, 5*time.Millisecond, "the old version's workers stop once its jobs are done")
 }
