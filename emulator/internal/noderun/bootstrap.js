@@ -42,6 +42,9 @@ const bufferFrom = Buffer.from
 const bufferConcat = Buffer.concat
 const bufferAlloc = Buffer.alloc
 const apply = Reflect.apply
+const u8IndexOf = Uint8Array.prototype.indexOf
+const u8Subarray = Uint8Array.prototype.subarray
+const bufToString = Buffer.prototype.toString
 const DateCtor = Date
 const toISOString = Date.prototype.toISOString
 const exit = process.exit
@@ -486,25 +489,44 @@ process.on('exit', code => {
   out(`X ${job ? job.id : 0} ${stringify({ message: `the function called process.exit(${code})`, type: 'Error' })}`)
 })
 
-const input = new net.Socket({ fd: 3, readable: true, writable: false })
-let buffered = ''
-input.setEncoding('utf8')
-input.on('data', chunk => {
-  buffered += chunk
-  let i
-  while ((i = buffered.indexOf('\n')) >= 0) {
-    const line = buffered.slice(0, i)
-    buffered = buffered.slice(i + 1)
-    let msg
-    try {
-      msg = parse(line)
-    } catch (e) {
-      protocolBroken('an unreadable job line')
+// Job lines are read from fd 3 into one buffer (the socket's onread): no
+// stream, no 'data' event, no decoder between the pipe and the line; the
+// piece of a line a read leaves is copied out, and a line decoded once
+// whole, as UTF-8.
+const inBuf = bufferAlloc(64 << 10)
+let pieces = [] // the current line's earlier pieces
+function onInput (nread, buf) {
+  const got = apply(u8Subarray, buf, [0, nread])
+  let start = 0
+  for (;;) {
+    const nl = apply(u8IndexOf, got, [10, start])
+    if (nl < 0) break
+    let line
+    if (pieces.length === 0) {
+      line = apply(bufToString, got, ['utf8', start, nl])
+    } else {
+      pieces.push(bufferFrom(apply(u8Subarray, got, [start, nl])))
+      line = apply(bufToString, bufferConcat(pieces), ['utf8'])
+      pieces = []
     }
-    if (msg && msg.t === 'run') run(msg)
-    else if (msg && msg.t === 'check' && !current && !loaded) check(msg)
-    else protocolBroken('a line that is not a job')
+    start = nl + 1
+    takeLine(line)
   }
-})
+  if (start < nread) pieces.push(bufferFrom(apply(u8Subarray, got, [start, nread])))
+}
+
+function takeLine (line) {
+  let msg
+  try {
+    msg = parse(line)
+  } catch (e) {
+    protocolBroken('an unreadable job line')
+  }
+  if (msg && msg.t === 'run') run(msg)
+  else if (msg && msg.t === 'check' && !current && !loaded) check(msg)
+  else protocolBroken('a line that is not a job')
+}
+
+const input = new net.Socket({ fd: 3, readable: true, writable: false, onread: { buffer: inBuf, callback: onInput } })
 input.on('end', () => { exiting = true; apply(exit, process, [0]) })
 out('R')

@@ -2,11 +2,13 @@ package noderun
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -369,4 +371,25 @@ exports.main = (event, cb) => {
 		_, kept := p.sets["gated@1"]
 		return !kept
 	}, time.Minute, 5*time.Millisecond, "the old version's workers stop once its jobs are done")
+}
+
+// A job line longer than one read of the pipe, with characters of several
+// bytes across the reads' edges, reaches the function whole.
+func TestPoolLongEventArrivesWhole(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: 2, Warm: 1})
+	job := jsJob(t, p, "echo", "exports.main = async (event) => event.data.s")
+	text := strings.Repeat("知晓云 cloud · ", 40000) // ≈ 640 KiB, 3-byte characters throughout
+	for i, s := range []string{text, text[:len(text)-len("cloud · ")] + "é"} {
+		ev, err := json.Marshal(map[string]any{"data": map[string]string{"s": s}})
+		require.NoError(t, err)
+		j := job
+		j.ID, j.Event = int64(i+1), ev
+		res, err := p.Run(context.Background(), j)
+		require.NoError(t, err)
+		require.Zero(t, res.Code, "%+v", res.Error)
+		var back string
+		require.NoError(t, json.Unmarshal(res.Data, &back))
+		assert.True(t, back == s, "the event's text came back changed (%d bytes sent, %d back)", len(s), len(back))
+	}
 }
