@@ -393,3 +393,53 @@ func TestPoolLongEventArrivesWhole(t *testing.T) {
 		assert.True(t, back == s, "the event's text came back changed (%d bytes sent, %d back)", len(s), len(back))
 	}
 }
+
+// A blank worker turned into a function's, for a job that waited past the
+// grow delay, is replaced by exactly one new blank worker.
+func TestPoolBlankWorkerTakenForGrowthIsRefilledOnce(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, Config{MaxWorkers: parallelWorkers + 6, Warm: 1, growDelay: 20 * time.Millisecond})
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "go")
+	job := jsJob(t, p, "held", fmt.Sprintf(`const fs = require('fs'), path = require('path')
+exports.main = (event, cb) => {
+  fs.writeFileSync(path.join(%q, 'run-' + event.data.i), '')
+  const t = setInterval(() => { if (fs.existsSync(%q)) { clearInterval(t); cb(null, 'ok') } }, 5)
+}`, dir, gate))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	runJob := func(i int) {
+		defer wg.Done()
+		j := job
+		j.ID = int64(i + 1)
+		j.Event = []byte(fmt.Sprintf(`{"data":{"i":%d}}`, i))
+		res, err := p.Run(ctx, j)
+		if assert.NoError(t, err) {
+			assert.Equal(t, `"ok"`, string(res.Data))
+		}
+	}
+	running := func(n int) func() bool {
+		return func() bool {
+			runs, _ := filepath.Glob(filepath.Join(dir, "run-*"))
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return len(runs) == n && len(p.blank) >= 1 && p.starting == 0
+		}
+	}
+	for i := 0; i < parallelWorkers; i++ {
+		wg.Add(1)
+		go runJob(i)
+	}
+	require.Eventually(t, running(parallelWorkers), time.Minute, 5*time.Millisecond, "the function's workers busy, one blank ready")
+	wg.Add(1)
+	go runJob(parallelWorkers) // waits past the grow delay: the blank one becomes its
+	require.Eventually(t, running(parallelWorkers+1), time.Minute, 5*time.Millisecond, "the blank worker took the job and was refilled")
+	p.mu.Lock()
+	total, blanks := p.total, len(p.blank)
+	p.mu.Unlock()
+	assert.Equal(t, parallelWorkers+2, total, "the function's workers and one blank")
+	assert.Equal(t, 1, blanks)
+	require.NoError(t, os.WriteFile(gate, nil, 0o600))
+	wg.Wait()
+}
