@@ -50,7 +50,7 @@ type config struct {
 	envNames          map[string]string
 	logOutput         io.Writer
 	nodePath          string
-	inspect           string // host:port of Node's inspector; "" without
+	inspect           string // Node's inspector's address, host:port once checked; "" without
 	data              dataConfig
 	clock             clock // nil: the real clock; tests set a fake
 }
@@ -124,7 +124,7 @@ func (c *config) check() error {
 			return err
 		}
 	}
-	return nil
+	return c.checkInspect()
 }
 
 // WithClientID sets the app's client id; the default is a random one.

@@ -119,7 +119,7 @@ func New(opts ...Option) *Server {
 // Listen starts an emulator on addr, e.g. "127.0.0.1:8080". It fails,
 // naming the option, if an option's value is one the emulator cannot use
 // (a timeout of 0, a negative size, no job slot or record, a memory limit
-// below [MinMemoryLimitInMB]).
+// below [MinMemoryLimitInMB], an inspector address Node cannot listen on).
 func Listen(addr string, opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {

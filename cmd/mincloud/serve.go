@@ -76,6 +76,7 @@ var flagOfOption = map[string]string{
 	"WithMemoryLimit":       "--memory-limit",
 	"WithMaxJobRecords":     "--max-job-records",
 	"WithMaxJobRecordBytes": "--max-job-record-bytes",
+	"WithInspect":           "--inspect",
 }
 
 // listenError words the emulator's refusal of an option as a usage error
@@ -196,7 +197,7 @@ variables and the login file are for the commands that call an app.`,
 				return listenError(cmd, err)
 			}
 			defer srv.Close()
-			f.warnInspect(a.stderr, a.errStyle)
+			warnInspect(a.stderr, a.errStyle, srv.InspectAddr())
 			bannerDone := make(chan struct{})
 			following, err := f.start(cmd.Context(), srv, a.stdout, bannerDone)
 			if err != nil {
@@ -214,7 +215,7 @@ variables and the login file are for the commands that call an app.`,
 				list = "none yet"
 			}
 			fmt.Fprintf(a.stdout, "functions: %s\n", list)
-			f.printInspect(a.stdout)
+			printInspect(a.stdout, srv.InspectAddr())
 			fmt.Fprintln(a.stdout, dataBanner(f.dataFile, f.schemaFile))
 			fmt.Fprintf(a.stdout, "try: %s\n", f.try(srv, names))
 			close(bannerDone)

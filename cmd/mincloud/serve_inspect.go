@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,13 +12,31 @@ import (
 	"github.com/mincloud-go/baas/emulator"
 )
 
-// serve --inspect: the functions run under Node's inspector.
+// serve --inspect: the functions run under Node's inspector. The emulator
+// checks the value (emulator.WithInspect) and says where Node listens
+// (Server.InspectAddr); serve tells the user where to attach.
 
 func (f *serveFlags) registerInspect(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.inspect, "inspect", "", "run the JavaScript functions in one Node process under Node's inspector at HOST:PORT (--inspect alone: "+
+	fl.Var((*inspectValue)(&f.inspect), "inspect", "run the JavaScript functions in one Node process under Node's inspector at [HOST:]PORT (as node --inspect takes it; --inspect alone: "+
 		emulator.DefaultInspectAddr+"), with no deadlines, for a debugger to attach; whoever reaches HOST:PORT can run code, so keep HOST loopback")
 	fl.Lookup("inspect").NoOptDefVal = emulator.DefaultInspectAddr
+}
+
+// inspectValue is --inspect's value: an empty one is refused, as node
+// --inspect= refuses it, rather than turning the inspector off unsaid.
+// The rest is the emulator's to check.
+type inspectValue string
+
+func (v *inspectValue) String() string { return string(*v) }
+func (v *inspectValue) Type() string   { return "string" }
+
+func (v *inspectValue) Set(s string) error {
+	if s == "" {
+		return errors.New("give [HOST:]PORT, e.g. 127.0.0.1:9229 or 9229, or a HOST alone for port 9229; or leave --inspect out")
+	}
+	*v = inspectValue(s)
+	return nil
 }
 
 func (f *serveFlags) inspectOptions() []emulator.Option {
@@ -27,62 +46,57 @@ func (f *serveFlags) inspectOptions() []emulator.Option {
 	return []emulator.Option{emulator.WithInspect(f.inspect)}
 }
 
-// printInspect says how to attach a debugger.
-func (f *serveFlags) printInspect(out io.Writer) {
-	if f.inspect == "" {
+// printInspect says where Node's inspector listens (addr, host:port as
+// the emulator settled it; "" without --inspect) and how to attach a
+// debugger to it.
+func printInspect(out io.Writer, addr string) {
+	if addr == "" {
 		return
 	}
-	fmt.Fprintf(out, "debugger: Node's inspector listens on %s once a function has run (one Node process; no deadlines)\n", f.inspect)
+	attach := attachAddr(addr)
+	_, port, _ := net.SplitHostPort(addr)
+	fmt.Fprintf(out, "debugger: Node's inspector listens on %s once a function has run (one Node process; no deadlines)\n", addr)
 	fmt.Fprintf(out, "debugger: attach from Chrome at chrome://inspect (Configure... %s), or VS Code with an \"attach\" configuration on port %s (README: Debugging)\n",
-		f.inspect, portOf(f.inspect))
+		attach, port)
 }
 
-// portOf is the port of host:port, or addr itself.
-func portOf(addr string) string {
-	if _, port, err := net.SplitHostPort(addr); err == nil {
-		return port
+// attachAddr is where a debugger on this machine connects to an inspector
+// listening on addr: the address itself, but for the unspecified ones
+// (0.0.0.0, ::), which say where to listen (everywhere) and are no place
+// to connect to: loopback then, of the same family.
+func attachAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
 	}
-	return addr
+	ip := net.ParseIP(host)
+	switch {
+	case ip == nil || !ip.IsUnspecified():
+		return addr
+	case ip.To4() != nil:
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return net.JoinHostPort("::1", port)
 }
 
 // warnInspect warns, on stderr, of an inspector that listens beyond this
-// machine: whoever reaches it can attach a debugger and so run any code
-// in the functions' Node process, as the user serve runs as. It is
-// allowed (a debugger on another machine, a container's port), never
-// silently.
-func (f *serveFlags) warnInspect(stderr io.Writer, st style) {
-	if f.inspect == "" || loopbackHost(inspectHost(f.inspect)) {
+// machine (addr as in printInspect): whoever reaches it can attach a
+// debugger and so run any code in the functions' Node process, as the
+// user serve runs as. It is allowed (a debugger on another machine, a
+// container's port), never silently.
+func warnInspect(stderr io.Writer, st style, addr string) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || loopbackHost(host) {
 		return
 	}
-	safe := emulator.DefaultInspectAddr // a host alone: Node's default port
-	if _, port, err := net.SplitHostPort(f.inspect); err == nil {
-		safe = net.JoinHostPort("127.0.0.1", port)
-	}
 	fmt.Fprintf(stderr, "%s --inspect %s is not a loopback address: anyone who can reach it can attach a debugger and run any code on this machine as you. "+
-		"Use %s unless you mean it, and then only on a network you trust.\n", st.red("warning:"), f.inspect, safe)
+		"Use %s unless you mean it, and then only on a network you trust.\n", st.red("warning:"), addr, net.JoinHostPort("127.0.0.1", port))
 }
 
-// inspectHost is the host of an --inspect value as Node reads it
-// ([host:]port, or a host alone, an IPv6 one in brackets): "" when only
-// a port is given, for which Node takes its default, 127.0.0.1.
-func inspectHost(v string) string {
-	if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") {
-		return v[1 : len(v)-1]
-	}
-	i := strings.LastIndexByte(v, ':')
-	if i < 0 {
-		if strings.Trim(v, "0123456789") == "" {
-			return "" // a port alone
-		}
-		return v
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(v[:i], "["), "]")
-}
-
-// loopbackHost reports whether host names this machine only: Node's
-// default (""), localhost, or a loopback address (127.0.0.0/8, ::1).
+// loopbackHost reports whether host names this machine only: localhost
+// or a loopback address (127.0.0.0/8, ::1).
 func loopbackHost(host string) bool {
-	if host == "" || strings.EqualFold(host, "localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
