@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -87,6 +88,11 @@ func listenError(cmd *cobra.Command, err error) error {
 		if flag, ok := flagOfOption[oe.Option]; ok {
 			return usageErr(cmd, "%s: %s", flag, oe.Reason)
 		}
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		// Another serve, or another program, has the port: say how to
+		// pick another one, or any free one (the banner prints it).
+		return failed(fmt.Errorf("%w: another program (another serve?) listens there; stop it, or give serve another --addr (--addr 127.0.0.1:0 takes any free port, and the banner says which)", err))
 	}
 	return failed(err)
 }

@@ -56,6 +56,7 @@ func TestServeAddressInUse(t *testing.T) {
 	case r := <-done:
 		assert.Equal(t, 1, r.code, r)
 		assert.Contains(t, r.stderr, "address already in use")
+		assert.Contains(t, r.stderr, "--addr 127.0.0.1:0 takes any free port", "says how to fix it")
 		assert.Empty(t, r.stdout)
 	case <-time.After(time.Minute):
 		t.Fatal("serve on a busy address did not fail")
