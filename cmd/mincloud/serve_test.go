@@ -107,5 +107,6 @@ func TestServeQueueCaps(t *testing.T) {
 	r = c.run("serve", "--help")
 	require.Equal(t, 0, r.code, r)
 	assert.Regexp(t, `--max-queued-jobs int\s+how many async jobs .*\(0, the default: 10 × --max-jobs\)`, r.stdout)
-	assert.Regexp(t, `--max-queued-bytes bytes\s+how many bytes .* \(default 67108864\)\n`, r.stdout)
+	assert.Regexp(t, `--max-queued-bytes bytes\s+how many bytes .* \(default 64MiB\)\n`, r.stdout)
+	assert.Regexp(t, `--max-job-record-bytes bytes\s+how many bytes .* \(default 64MiB\)\n`, r.stdout)
 }
