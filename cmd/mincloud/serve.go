@@ -32,6 +32,8 @@ type serveFlags struct {
 	inspect                   string // serve_inspect.go
 	dataFile, schemaFile      string
 	triggers                  []string
+
+	broken map[string]bool // the functions of --functions that do not load, as serve starts
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -132,9 +134,11 @@ func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Wri
 	// that does not load is served all the same (its calls say why) and
 	// reported once, by the watcher as it starts (as it reports a save):
 	// LoadDir's error names the same functions.
-	if names, err := srv.LoadDir(f.functionsDir); err != nil && names == nil {
+	names, err := srv.LoadDir(f.functionsDir)
+	if err != nil && names == nil {
 		return nil, err
 	}
+	f.broken = notLoading(err)
 	report := func(msg string) {
 		select {
 		case <-bannerDone:
@@ -151,8 +155,27 @@ func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Wri
 	return done, nil
 }
 
-// try is the banner's last line: a call of a function that is there, or,
-// for an empty folder, how to add one.
+// notLoading is the functions LoadDir's error says do not load.
+func notLoading(err error) map[string]bool {
+	broken := map[string]bool{}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else if err != nil {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		var le *emulator.LoadError
+		if errors.As(e, &le) {
+			broken[le.Function] = true
+		}
+	}
+	return broken
+}
+
+// try is the banner's last line: a call of a function that is there and
+// loads, or, for an empty folder, how to add one, or, when none loads,
+// what to do first.
 func (f *serveFlags) try(srv *emulator.Server, names []string) string {
 	switch {
 	case f.functionsDir == "":
@@ -160,7 +183,12 @@ func (f *serveFlags) try(srv *emulator.Server, names []string) string {
 	case len(names) == 0:
 		return "add a function: " + hint("new", "NAME", "--root", f.functionsDir) + " (it is served as soon as it is saved)"
 	}
-	return hint("--host", srv.URL, "--client-id", srv.ClientID, "invoke", names[0], "{}")
+	for _, n := range names {
+		if !f.broken[n] {
+			return hint("--host", srv.URL, "--client-id", srv.ClientID, "invoke", n, "{}")
+		}
+	}
+	return "fix the functions that do not load (said below); each is served again as soon as it is saved"
 }
 
 func (a *app) serveCommand() *cobra.Command {
