@@ -230,6 +230,8 @@ variables and the login file are for the commands that call an app.`,
 				return listenError(cmd, err)
 			}
 			defer srv.Close()
+			stopFailures := watchFailures(srv, a.stdout, a.outStyle)
+			defer stopFailures()
 			f.warnInspect(a.stderr, a.errStyle)
 			bannerDone := make(chan struct{})
 			following, err := f.start(cmd.Context(), srv, a.stdout, bannerDone)
@@ -255,6 +257,7 @@ variables and the login file are for the commands that call an app.`,
 			<-cmd.Context().Done()
 			<-following // ends with the context: nothing reloads into a closing server
 			srv.Close()
+			stopFailures() // the failures of the jobs Close ended are out before "stopped"
 			fmt.Fprintln(a.stdout, "stopped")
 			return nil
 		},
