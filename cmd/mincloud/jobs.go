@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mincloud-go/baas/internal/clientinfo"
 	"github.com/mincloud-go/baas/manage"
 )
 
@@ -89,7 +90,8 @@ job history every --interval (10s by default: 6 requests a minute, where
 the free plan allows 50 per app), plus one request per ended job for its
 log (at most 5 per interval), and prints each job's log once it ended.
 Failed jobs end with a line naming their status (from 'mincloud serve',
-followed by the stack's frames, which name your source files).`,
+with the error's message, followed by the stack's frames, which name your
+source files), with or without --follow.`,
 		Example: `  mincloud logs helloWorld 1000042
   mincloud logs helloWorld --follow
   mincloud logs helloWorld --follow --json`,
@@ -115,30 +117,73 @@ followed by the stack's frames, which name your source files).`,
 			if err != nil || id <= 0 {
 				return usageErr(cmd, "job id must be a positive whole number, not %q", args[1])
 			}
-			fns, err := a.manager(cmd)
-			if err != nil {
-				return err
-			}
-			log, err := during(a, "reading the log", func() (string, error) { return fns.JobLog(cmd.Context(), name, id) })
-			if err != nil {
-				return err
-			}
-			if a.json {
-				lines := []string{}
-				if t := strings.TrimRight(log, "\n"); t != "" {
-					lines = strings.Split(t, "\n")
-				}
-				return a.printJSON(map[string]any{"name": name, "job_id": id, "log": lines})
-			}
-			fmt.Fprint(a.stdout, log)
-			if log != "" && !strings.HasSuffix(log, "\n") {
-				fmt.Fprintln(a.stdout)
-			}
-			return nil
+			return a.printJobLog(cmd, name, id)
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&follow, "follow", "f", false, "print the log lines of each new job as the jobs run, until Ctrl-C")
 	f.DurationVar(&interval, "interval", defaultFollowInterval, "with --follow on the platform: how often to read the job history")
 	return cmd
+}
+
+// printJobLog prints the log of job id of the function name and, for a
+// job that failed, the ending logs --follow prints: the status, and from
+// 'mincloud serve' the error's message and the stack's frames.
+func (a *app) printJobLog(cmd *cobra.Command, name string, id int64) error {
+	fns, err := a.manager(cmd)
+	if err != nil {
+		return err
+	}
+	c, err := a.client(cmd)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	type read struct {
+		job        *manage.Job
+		log        string
+		why, stack string
+	}
+	got, err := during(a, "reading the log", func() (read, error) {
+		j, err := fns.Job(ctx, name, id)
+		if err != nil {
+			return read{}, err
+		}
+		log, err := fns.ReadLog(ctx, j)
+		if err != nil {
+			return read{}, err
+		}
+		r := read{job: j, log: log}
+		if failedStatus(j.Status) {
+			if ej, ok := emulatorJob(ctx, clientinfo.Of(c).Host, name, id); ok && ej.Result != nil {
+				r.why, r.stack = ej.Result.Error.Message, ej.Result.Error.Stack
+			}
+		}
+		return r, nil
+	})
+	if err != nil {
+		return err
+	}
+	if a.json {
+		lines := []string{}
+		if t := strings.TrimRight(got.log, "\n"); t != "" {
+			lines = strings.Split(t, "\n")
+		}
+		return a.printJSON(struct {
+			Name   string   `json:"name"`
+			JobID  int64    `json:"job_id"`
+			Status string   `json:"status"`
+			Log    []string `json:"log"`
+			Error  string   `json:"error,omitempty"`
+			Stack  string   `json:"stack,omitempty"`
+		}{name, id, got.job.Status, lines, got.why, got.stack})
+	}
+	fmt.Fprint(a.stdout, got.log)
+	if got.log != "" && !strings.HasSuffix(got.log, "\n") {
+		fmt.Fprintln(a.stdout)
+	}
+	if failedStatus(got.job.Status) {
+		newFollowPrinter(a, name).ended(id, got.job.Status, got.why, got.stack)
+	}
+	return nil
 }
