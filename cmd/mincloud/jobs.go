@@ -53,11 +53,25 @@ func (a *app) jobsCommand() *cobra.Command {
 				}
 				return a.printJSON(jobs)
 			}
+			// The history's times are whole seconds; 'mincloud serve' knows
+			// the run times exactly.
+			var exact map[int64]time.Duration
+			if c, err := a.client(cmd); err == nil && len(jobs) > 0 {
+				// Filtered, the jobs listed may be older than the newest
+				// --limit: read as many as the emulator gives (1000).
+				n := limit
+				if filter != (manage.JobFilter{PageSize: filter.PageSize}) {
+					n = 1000
+				}
+				exact = emulatorRunTimes(cmd.Context(), clientinfo.Of(c).Host, name, min(n, 1000))
+			}
 			rows := make([][]string, 0, len(jobs))
 			for _, j := range jobs {
 				run := "-"
-				if j.StartedAt != nil && j.FinishedAt != nil {
-					run = fmt.Sprintf("%ds", *j.FinishedAt-*j.StartedAt)
+				if d, ok := exact[j.ID]; ok {
+					run = runTime(d)
+				} else if j.StartedAt != nil && j.FinishedAt != nil {
+					run = wholeSeconds(*j.FinishedAt - *j.StartedAt)
 				}
 				rows = append(rows, []string{strconv.FormatInt(j.ID, 10), j.Status, j.Source, j.ServiceType, unixTime(j.CreatedAt), run})
 			}
@@ -186,4 +200,25 @@ func (a *app) printJobLog(cmd *cobra.Command, name string, id int64) error {
 		newFollowPrinter(a, name).ended(id, got.job.Status, got.why, got.stack)
 	}
 	return nil
+}
+
+// runTime is a job's run time as jobs shows it: milliseconds under a
+// second (12ms), seconds with one decimal from there (1.5s).
+func runTime(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+}
+
+// wholeSeconds is a run time from the platform's history, whose times
+// are whole seconds: 0 is under a second, not nothing.
+func wholeSeconds(n int64) string {
+	if n <= 0 {
+		return "<1s"
+	}
+	return strconv.FormatInt(n, 10) + "s"
 }
