@@ -229,9 +229,9 @@ variables and the login file are for the commands that call an app.`,
 			if err != nil {
 				return listenError(cmd, err)
 			}
-			defer srv.Close()
 			stopFailures := watchFailures(srv, a.stdout, a.outStyle)
-			defer stopFailures()
+			defer stopFailures() // after Close, which ends the watch
+			defer srv.Close()
 			f.warnInspect(a.stderr, a.errStyle)
 			bannerDone := make(chan struct{})
 			following, err := f.start(cmd.Context(), srv, a.stdout, bannerDone)
