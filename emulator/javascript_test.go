@@ -555,7 +555,7 @@ func TestJSWatchDirReloads(t *testing.T) {
 	wait("loaded added")
 
 	write(t, filepath.Join(dir, "broken.js"), "exports.main = async () => {\n  return 'x'))\n}\n")
-	wait(`loaded broken, but it does not load: broken.js:2:13: Expected ";" but found ")"`)
+	wait(`broken does not load: broken.js:2:13: Expected ";" but found ")"`)
 	assert.Equal(t, `{"code":0,"data":"new","error":{}}`, call(t, c, "added", nil))
 	res, err := c.Invoke(context.Background(), "broken", nil, true)
 	require.NoError(t, err)

@@ -108,6 +108,10 @@ func TestJSBundleFailuresAnswerEsbuildsMessage(t *testing.T) {
 	require.Error(t, err, "the function that cannot be bundled is reported where the folder is loaded")
 	assert.Contains(t, err.Error(), `function needsPkg does not load: needsPkg.ts:1:15: Could not resolve "not-installed"`)
 	assert.NotContains(t, err.Error(), "fine")
+	var le *emulator.LoadError
+	require.ErrorAs(t, err, &le, "a caller can tell which function does not load")
+	assert.Equal(t, "needsPkg", le.Function)
+	assert.True(t, strings.HasPrefix(le.Problem, `needsPkg.ts:1:15: Could not resolve "not-installed"`), le.Problem)
 	assert.Equal(t, []string{"fine", "needsPkg"}, names, "one function that cannot be bundled does not stop the others")
 	res, err := c.Invoke(context.Background(), "needsPkg", nil, true)
 	require.NoError(t, err)
@@ -201,7 +205,7 @@ func TestJSWatchDirReloadsOnlyTheFunctionsAChangeConcerns(t *testing.T) {
 
 	// A package installed later: the function that lacked it loads.
 	write(t, filepath.Join(dir, "usesPkg.js"), "const p = require('late')\nexports.main = async () => p\n")
-	wait(`loaded usesPkg, but it does not load: usesPkg.js:1:19: Could not resolve "late": install it where Node finds it from the function's folder (npm install in that folder or a folder above)`)
+	wait(`usesPkg does not load: usesPkg.js:1:19: Could not resolve "late": install it where Node finds it from the function's folder (npm install in that folder or a folder above)`)
 	write(t, filepath.Join(dir, "other.js"), "exports.main = async () => 'v6'\n")
 	assert.Empty(t, wait("reloaded other"), "a function failing as before is not reported again")
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "node_modules"), 0o755))

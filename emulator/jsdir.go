@@ -27,9 +27,9 @@ import (
 // bundled (a syntax error, a package not installed) is registered all the
 // same, so that one broken file does not stop the others, and its calls
 // answer code 1 with esbuild's message. It returns the names it
-// registered, sorted, and, when some of them do not load, an error naming
-// each with esbuild's message and file:line. With no names, the folder
-// could not be served at all.
+// registered, sorted, and, when some of them do not load, an error
+// joining a [*LoadError] for each, with esbuild's message and file:line.
+// With no names, the folder could not be served at all.
 func (s *Server) LoadDir(dir string) ([]string, error) {
 	root, fns, err := listDir(dir)
 	if err != nil {
@@ -43,11 +43,24 @@ func (s *Server) LoadDir(dir string) ([]string, error) {
 			return nil, err
 		}
 		if d.err != nil {
-			problems = append(problems, fmt.Errorf("emulator: function %s does not load: %s", f.Name, d.problem()))
+			problems = append(problems, &LoadError{Function: f.Name, Problem: d.problem()})
 		}
 		names = append(names, f.Name)
 	}
 	return names, errors.Join(problems...)
+}
+
+// A LoadError is why one function of a functions folder does not load:
+// it cannot be bundled. [Server.LoadDir]'s error joins one per such
+// function, so that a caller can tell which of the names it returned are
+// served but fail every call (mincloud serve suggests calling another).
+type LoadError struct {
+	Function string // the function's name
+	Problem  string // esbuild's message, with file:line
+}
+
+func (e *LoadError) Error() string {
+	return "emulator: function " + e.Function + " does not load: " + e.Problem
 }
 
 // listDir reads the functions of the folder dir, made absolute.
@@ -240,7 +253,8 @@ const watchSettle = 100 * time.Millisecond
 // removed takes effect for the next call; editor files (*~, .#*, *.swp,
 // *.tmp, dot files) change nothing. report, when not nil, hears of each
 // ("loaded helloWorld", "reloaded helloWorld", "removed helloWorld", or
-// why a function cannot be bundled, with esbuild's file:line).
+// why a function cannot be bundled, with esbuild's file:line:
+// "helloWorld does not load: helloWorld.js:2:1: ...").
 //
 // node_modules is watched at its top level only: a package installed
 // there is seen, an edit deep inside one is not (save the function).
@@ -269,7 +283,7 @@ func (s *Server) WatchDir(ctx context.Context, dir string, report func(msg strin
 			}
 		}
 		if d.err != nil {
-			report("loaded " + f.Name + ", but it does not load: " + d.problem())
+			report(f.Name + " does not load: " + d.problem())
 		}
 		have[f.Name] = d
 	}
@@ -345,7 +359,9 @@ func (s *Server) resync(root string, have map[string]dirFunc, changed map[string
 			verb = "reloaded "
 		}
 		if d.err != nil {
-			report(verb + f.Name + ", but it does not load: " + d.problem())
+			// Registered all the same (its calls say why), but "loaded"
+			// would contradict what follows.
+			report(f.Name + " does not load: " + d.problem())
 		} else {
 			report(verb + f.Name)
 		}

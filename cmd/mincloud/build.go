@@ -84,7 +84,7 @@ goes on past a failure; the exit code is 1 when any failed.`,
 				return failed(err)
 			}
 			var rows []built
-			var firstErr error
+			var notBuilt []string
 			for _, n := range names {
 				row := built{Name: n}
 				b, p, err := a.bundleFunction(cmd, n)
@@ -100,9 +100,7 @@ goes on past a failure; the exit code is 1 when any failed.`,
 				}
 				if err != nil {
 					row.Out, row.Bytes, row.Error = "", 0, err.Error()
-					if firstErr == nil {
-						firstErr = err
-					}
+					notBuilt = append(notBuilt, n)
 					if !a.json {
 						fmt.Fprintf(a.stderr, "%s %s: %v\n", a.errStyle.red("failed"), n, err)
 					}
@@ -116,14 +114,8 @@ goes on past a failure; the exit code is 1 when any failed.`,
 					return err
 				}
 			}
-			if firstErr != nil {
-				n := 0
-				for _, r := range rows {
-					if r.Error != "" {
-						n++
-					}
-				}
-				return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d functions not built; the first: %w", n, len(rows), firstErr)}
+			if len(notBuilt) > 0 {
+				return notAll("built", notBuilt, len(rows))
 			}
 			return nil
 		},

@@ -108,6 +108,8 @@ func TestBuildReportsWhatCannotBeBundled(t *testing.T) {
 	assert.Equal(t, 1, r.code, r)
 	assert.Contains(t, r.stderr, `failed needsPkg: function needsPkg cannot be bundled: needsPkg.ts:1:15: Could not resolve "not-installed"`)
 	assert.Contains(t, r.stdout, "built greet: "+filepath.Join(out, "greet.js"), "the others are built")
+	assert.Equal(t, 1, strings.Count(r.stderr, `Could not resolve "not-installed"`), "esbuild's message is said once: %s", r.stderr)
+	assert.True(t, strings.HasSuffix(r.stderr, "error: 1 of 2 functions not built: needsPkg\n"), r.stderr)
 	_, err := os.Stat(filepath.Join(out, "needsPkg.js"))
 	assert.True(t, os.IsNotExist(err), "no file for a failure")
 

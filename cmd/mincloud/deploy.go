@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -59,7 +60,6 @@ exit code is 1 when any failed.`,
 				return err
 			}
 			var rows []deployed
-			var firstErr error
 			for i, n := range names {
 				action, err := during(a, "deploying "+n, func() (string, error) {
 					return deployOne(cmd, fns, n, codes[i], remark, cmd.Flags().Changed("remark"))
@@ -67,9 +67,6 @@ exit code is 1 when any failed.`,
 				row := deployed{Name: n, Action: action, Path: paths[i]}
 				if err != nil {
 					row.Error = err.Error()
-					if firstErr == nil {
-						firstErr = err
-					}
 					if !a.json {
 						fmt.Fprintf(a.stderr, "%s %s: %v\n", a.errStyle.red("failed"), n, err)
 					}
@@ -83,8 +80,8 @@ exit code is 1 when any failed.`,
 					return err
 				}
 			}
-			if firstErr != nil {
-				return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d functions not deployed; the first: %w", countErrors(rows), len(rows), firstErr)}
+			if failed := failedNames(rows); len(failed) > 0 {
+				return notAll("deployed", failed, len(rows))
 			}
 			return nil
 		},
@@ -113,12 +110,19 @@ func deployOne(cmd *cobra.Command, fns *manage.Service, name, code, remark strin
 	return "created", nil
 }
 
-func countErrors(rows []deployed) int {
-	n := 0
+func failedNames(rows []deployed) []string {
+	var names []string
 	for _, r := range rows {
 		if r.Error != "" {
-			n++
+			names = append(names, r.Name)
 		}
 	}
-	return n
+	return names
+}
+
+// notAll is the exit error of build or deploy when some functions
+// failed. Each failure was said already, on its own line (or in the JSON
+// rows): this names the functions, without repeating why.
+func notAll(done string, failed []string, total int) error {
+	return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d functions not %s: %s", len(failed), total, done, strings.Join(failed, ", "))}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -166,7 +167,7 @@ func TestLogsFollowShowsAFailuresStackInTheSource(t *testing.T) {
 	t.Parallel()
 	nodetest.Need(t)
 	dir := bundleProject(t)
-	srv, err := startServe("--client-id", "follow-stack", "--functions", dir)
+	srv, err := startServe("--client-id", "follow-stack", "--client-secret", "follow-stack-secret", "--functions", dir)
 	require.NoError(t, err)
 	defer srv.stop()
 	c := newCLI(t).onBinary()
@@ -174,10 +175,25 @@ func TestLogsFollowShowsAFailuresStackInTheSource(t *testing.T) {
 	f := c.startFollow("logs", "boom", "--follow")
 	r := c.run("invoke", "boom")
 	require.Equal(t, 3, r.code, r)
-	assert.Regexp(t, `^\[boom #\d+\] execution_failed: too far$`, f.next(f.stdout, "execution_failed"))
+	status := f.next(f.stdout, "execution_failed")
+	assert.Regexp(t, `^\[boom #\d+\] execution_failed: too far$`, status)
 	frame := f.next(f.stdout, " at ")
 	assert.Regexp(t, `^\[boom #\d+\]     at .*`+regexp.QuoteMeta(filepath.Join(dir, "boom.ts"))+`:7:11\)?$`, frame)
 	assert.Equal(t, 0, f.interrupt())
+
+	// logs NAME JOB_ID ends the same way.
+	id := regexp.MustCompile(`#(\d+)\]`).FindStringSubmatch(status)[1]
+	c.env = append(c.env, "MINCLOUD_CLIENT_SECRET=follow-stack-secret")
+	r = c.run("logs", "boom", id)
+	require.Equal(t, 0, r.code, r)
+	assert.Contains(t, r.stdout, status+"\n"+frame+"\n", "the status, the message and the frames, as --follow prints them")
+	r = c.run("logs", "boom", id, "--json")
+	require.Equal(t, 0, r.code, r)
+	var got struct{ Status, Error, Stack string }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got), r.stdout)
+	assert.Equal(t, "execution_failed", got.Status)
+	assert.Equal(t, "too far", got.Error)
+	assert.Contains(t, got.Stack, filepath.Join(dir, "boom.ts")+":7:11")
 }
 
 func drain(ch chan string) map[string]bool {

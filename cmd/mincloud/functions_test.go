@@ -157,7 +157,7 @@ func TestDeployCreatesThenUpdates(t *testing.T) {
 	assert.Empty(t, r.stdout)
 	assert.Contains(t, r.stderr, "failed deployDir: ")
 	assert.Contains(t, r.stderr, "failed deployFile: ")
-	assert.Contains(t, r.stderr, "error: 2 of 2 functions not deployed; the first: ")
+	assert.Contains(t, r.stderr, "error: 2 of 2 functions not deployed: deployDir, deployFile\n", "each failure is said once, on its own line")
 	assert.NotContains(t, r.stderr, "wrong-secret")
 
 	r = c.run("deploy", "--root", root)

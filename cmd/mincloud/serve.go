@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,8 @@ type serveFlags struct {
 	inspect                   string // serve_inspect.go
 	dataFile, schemaFile      string
 	triggers                  []string
+
+	broken map[string]bool // the functions of --functions that do not load, as serve starts
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -89,6 +92,11 @@ func listenError(cmd *cobra.Command, err error) error {
 			return usageErr(cmd, "%s: %s", flag, oe.Reason)
 		}
 	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		// Another serve, or another program, has the port: say how to
+		// pick another one, or any free one (the banner prints it).
+		return failed(fmt.Errorf("%w: another program (another serve?) listens there; stop it, or give serve another --addr (--addr 127.0.0.1:0 takes any free port, and the banner says which)", err))
+	}
 	return failed(err)
 }
 
@@ -127,9 +135,11 @@ func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Wri
 	// that does not load is served all the same (its calls say why) and
 	// reported once, by the watcher as it starts (as it reports a save):
 	// LoadDir's error names the same functions.
-	if names, err := srv.LoadDir(f.functionsDir); err != nil && names == nil {
+	names, err := srv.LoadDir(f.functionsDir)
+	if err != nil && names == nil {
 		return nil, err
 	}
+	f.broken = notLoading(err)
 	report := func(msg string) {
 		select {
 		case <-bannerDone:
@@ -146,8 +156,27 @@ func (f *serveFlags) start(ctx context.Context, srv *emulator.Server, out io.Wri
 	return done, nil
 }
 
-// try is the banner's last line: a call of a function that is there, or,
-// for an empty folder, how to add one.
+// notLoading is the functions LoadDir's error says do not load.
+func notLoading(err error) map[string]bool {
+	broken := map[string]bool{}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else if err != nil {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		var le *emulator.LoadError
+		if errors.As(e, &le) {
+			broken[le.Function] = true
+		}
+	}
+	return broken
+}
+
+// try is the banner's last line: a call of a function that is there and
+// loads, or, for an empty folder, how to add one, or, when none loads,
+// what to do first.
 func (f *serveFlags) try(srv *emulator.Server, names []string) string {
 	switch {
 	case f.functionsDir == "":
@@ -155,7 +184,12 @@ func (f *serveFlags) try(srv *emulator.Server, names []string) string {
 	case len(names) == 0:
 		return "add a function: " + hint("new", "NAME", "--root", f.functionsDir) + " (it is served as soon as it is saved)"
 	}
-	return hint("--host", srv.URL, "--client-id", srv.ClientID, "invoke", names[0], "{}")
+	for _, n := range names {
+		if !f.broken[n] {
+			return hint("--host", srv.URL, "--client-id", srv.ClientID, "invoke", n, "{}")
+		}
+	}
+	return "fix the functions that do not load (said below); each is served again as soon as it is saved"
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -196,6 +230,8 @@ variables and the login file are for the commands that call an app.`,
 			if err != nil {
 				return listenError(cmd, err)
 			}
+			stopFailures := watchFailures(srv, a.stdout, a.outStyle)
+			defer stopFailures() // after Close, which ends the watch
 			defer srv.Close()
 			warnInspect(a.stderr, a.errStyle, srv.InspectAddr())
 			bannerDone := make(chan struct{})
@@ -222,6 +258,7 @@ variables and the login file are for the commands that call an app.`,
 			<-cmd.Context().Done()
 			<-following // ends with the context: nothing reloads into a closing server
 			srv.Close()
+			stopFailures() // the failures of the jobs Close ended are out before "stopped"
 			fmt.Fprintln(a.stdout, "stopped")
 			return nil
 		},

@@ -112,6 +112,15 @@ func TestServeFunctionsReportsABrokenFunctionOnce(t *testing.T) {
 	assert.Equal(t, 3, r.code, r)
 	assert.Contains(t, r.stdout, `Could not resolve \"not-installed-here\"`)
 	assert.Equal(t, 1, strings.Count(srv.rest.String(), "does not load"), srv.rest.String())
+	assert.Contains(t, srv.banner[len(srv.banner)-1], " invoke ok ", "the hint calls a function that loads")
+
+	// When none loads, the hint says to fix them, naming none to call.
+	require.NoError(t, os.Remove(filepath.Join(dir, "ok.js")))
+	only, err := startServe("--client-id", "serve-broken", "--functions", dir)
+	require.NoError(t, err)
+	defer only.stop()
+	assert.Equal(t, "try: fix the functions that do not load (said below); each is served again as soon as it is saved", only.banner[len(only.banner)-1])
+	waitFor(t, only, "functions: lod does not load: lod.ts:1:15")
 }
 
 // A file of the folder that does not parse is reported when serve starts,
@@ -127,7 +136,12 @@ func TestServeFunctionsSaysWhereAFileDoesNotParse(t *testing.T) {
 	srv, err := startServe("--client-id", "serve-parse", "--functions", dir)
 	require.NoError(t, err)
 	defer srv.stop()
-	waitFor(t, srv, "broken.js:2:") // said as serve starts, after the banner, with the file and the line
+	// Said as serve starts, after the banner, plainly, with the file and
+	// the line; the banner's hint calls a function that loads.
+	waitFor(t, srv, "functions: broken does not load: broken.js:2:")
+	assert.NotContains(t, srv.rest.String(), "loaded broken")
+	try := srv.banner[len(srv.banner)-1]
+	assert.Regexp(t, `^try: mincloud .* invoke good `, try)
 
 	c := newCLI(t).onBinary()
 	c.env = []string{"MINCLOUD_HOST=" + srv.url, "MINCLOUD_CLIENT_ID=serve-parse"}

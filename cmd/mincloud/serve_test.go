@@ -56,6 +56,7 @@ func TestServeAddressInUse(t *testing.T) {
 	case r := <-done:
 		assert.Equal(t, 1, r.code, r)
 		assert.Contains(t, r.stderr, "address already in use")
+		assert.Contains(t, r.stderr, "--addr 127.0.0.1:0 takes any free port", "says how to fix it")
 		assert.Empty(t, r.stdout)
 	case <-time.After(time.Minute):
 		t.Fatal("serve on a busy address did not fail")
@@ -106,5 +107,6 @@ func TestServeQueueCaps(t *testing.T) {
 	r = c.run("serve", "--help")
 	require.Equal(t, 0, r.code, r)
 	assert.Regexp(t, `--max-queued-jobs int\s+how many async jobs .*\(0, the default: 10 × --max-jobs\)`, r.stdout)
-	assert.Regexp(t, `--max-queued-bytes bytes\s+how many bytes .* \(default 67108864\)\n`, r.stdout)
+	assert.Regexp(t, `--max-queued-bytes bytes\s+how many bytes .* \(default 64MiB\)\n`, r.stdout)
+	assert.Regexp(t, `--max-job-record-bytes bytes\s+how many bytes .* \(default 64MiB\)\n`, r.stdout)
 }

@@ -53,7 +53,8 @@ func TestUsageErrors(t *testing.T) {
 		// the flag's name.
 		{[]string{"serve", "--max-jobs", "0"}, "--max-jobs: at least 1 job must be able to run at once, not 0", "mincloud serve"},
 		{[]string{"serve", "--sync-timeout", "-1s"}, "--sync-timeout: the sync timeout must be positive, not -1s", "mincloud serve"},
-		{[]string{"serve", "--max-queued-bytes", "64MB"}, `invalid argument "64MB" for "--max-queued-bytes" flag: a whole number of bytes, with or without a unit: 67108864, 65536KiB or 64MiB`, "mincloud serve"},
+		{[]string{"serve", "--max-queued-bytes", "64MB"}, `invalid argument "64MB" for "--max-queued-bytes" flag: MB is not accepted: the units are binary, KiB, MiB or GiB (64MiB is 67108864 bytes)`, "mincloud serve"},
+		{[]string{"serve", "--max-job-record-bytes", "100000000000000GiB"}, `invalid argument "100000000000000GiB" for "--max-job-record-bytes" flag: too large: at most 8589934591GiB (9223372036854775807 bytes, 8 EiB)`, "mincloud serve"},
 		{[]string{"serve", "--max-job-record-bytes", "1.5GiB"}, `invalid argument "1.5GiB" for "--max-job-record-bytes" flag: a whole number of bytes, with or without a unit: 67108864, 65536KiB or 64MiB`, "mincloud serve"},
 	} {
 		r := c.run(tc.args...)
