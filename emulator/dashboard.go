@@ -179,7 +179,8 @@ func (s *Server) dashJob(w http.ResponseWriter, r *http.Request) {
 
 // dashEvents serves GET /_/api/events?function=NAME: server-sent events,
 // "job" when a job is created or changes status and "log" for each line
-// it logs, of every function or of NAME only. A client that falls behind
+// it logs, of every function or of NAME only, and (without NAME) "table"
+// when a table's records change (events_tables.go). A client that falls behind
 // gets "lost" and the stream ends: it reconnects and reloads the jobs.
 // The stream ends when the emulator closes.
 func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) {

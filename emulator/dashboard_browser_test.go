@@ -172,7 +172,9 @@ const recordNames = `(() => {
 
 // Seed a table from Go, open the Tables tab, page through it newest
 // first, filter with a where, see a bad where's message with the rows
-// kept, open a record, and see a new record after a refresh.
+// kept, open a record, and see records written meanwhile (from Go, the
+// data API, another environment) appear live, without a reload or a
+// click.
 func TestDashboardTablesInABrowser(t *testing.T) {
 	ctx := browser(t)
 	srv := emulator.New()
@@ -224,26 +226,37 @@ func TestDashboardTablesInABrowser(t *testing.T) {
 	waitFor(t, ctx, "the record", `document.getElementById("record-json").textContent.includes('"name": "p22"')`)
 	assert.Contains(t, textOf(t, ctx, "record-json"), `"price": 22`)
 
-	// A record written meanwhile shows after Refresh, under the where
-	// that was last applied.
+	// A record written meanwhile shows by itself (the stream's "table"
+	// event), under the where that was last applied, and the count
+	// follows; the record shown stays selected.
 	_, err = srv.Table("product").Insert(map[string]any{"name": "p25", "price": 25})
 	require.NoError(t, err)
-	do(t, ctx, chromedp.Click(chromedp.ID("tables-refresh")))
 	waitFor(t, ctx, "the new record", recordNames+` === "p25,p24,p23,p22,p21,p20"`)
 	waitFor(t, ctx, "the new count", `document.querySelector('#table-list li[data-name="product"]').textContent.includes("26 records")`)
 	assert.True(t, evalBool(t, ctx, `document.getElementById("records-error").hidden`), "a good query clears the error")
+	assert.True(t, evalBool(t, ctx, fmt.Sprintf(`document.querySelector('#records tr[data-id="%s"]').className === "selected"`, recs[0]["id"])))
+
+	// A bulk write through the data API: one refresh shows its end.
+	code, body := web(t, srv, "POST", "/hserve/v2.4/table/basket/record/", `[{"name":"b2"},{"name":"b3"},{"name":"b4"}]`)
+	require.Equal(t, http.StatusCreated, code, body)
+	waitFor(t, ctx, "the basket's new count", `document.querySelector('#table-list li[data-name="basket"]').textContent.includes("4 records")`)
+	// The Refresh button still reads them again.
+	do(t, ctx, chromedp.Click(chromedp.ID("tables-refresh")))
+	waitFor(t, ctx, "the rows after Refresh", recordNames+` === "p25,p24,p23,p22,p21,p20"`)
 
 	// An environment's tables, once a call has named it: picked from a
 	// list that shows only then.
 	assert.True(t, evalBool(t, ctx, `document.getElementById("env-label").hidden`), "no environment yet")
-	code, body := webAs(t, srv, "", "staging", "POST", "/hserve/v2.4/table/product/record/", `{"name":"in-staging","price":1}`)
+	code, body = webAs(t, srv, "", "staging", "POST", "/hserve/v2.4/table/product/record/", `{"name":"in-staging","price":1}`)
 	require.Equal(t, http.StatusCreated, code, body)
-	do(t, ctx, chromedp.Click(chromedp.ID("tables-refresh")))
-	waitFor(t, ctx, "the environment list", `!document.getElementById("env-label").hidden`)
+	waitFor(t, ctx, "the environment list, live", `!document.getElementById("env-label").hidden`)
 	require.True(t, evalBool(t, ctx, `(s => { s.value = "staging"; s.dispatchEvent(new Event("change")); return true })(document.getElementById("env"))`))
 	waitFor(t, ctx, "the environment's tables", `[...document.querySelectorAll("#table-list li")].map(li => li.textContent).join() === "product1 record"`)
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#table-list li[data-name="product"]`)))
 	waitFor(t, ctx, "the environment's record", recordNames+` === "in-staging"`)
+	code, body = webAs(t, srv, "", "staging", "POST", "/hserve/v2.4/table/product/record/", `{"name":"staging-2","price":2}`)
+	require.Equal(t, http.StatusCreated, code, body)
+	waitFor(t, ctx, "the environment's new record, live", recordNames+` === "staging-2,in-staging"`)
 }
 
 func evalBool(t *testing.T, ctx context.Context, expr string) bool {

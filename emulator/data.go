@@ -88,6 +88,7 @@ func (s *Server) openStore(file, envID string) (*datastore.Store, error) {
 			fmt.Fprintf(s.cfg.logOutput, "data: %stable %q made by its first write (no schema loaded)\n", what, name)
 		}
 	}
+	st.OnWrite = func(w datastore.Write) { s.events.tableChanged(envID, w) } // events_tables.go
 	if len(s.cfg.data.triggers) > 0 {
 		// Only then: reporting changes costs a copy of each updated record.
 		st.OnChange = func(ch []datastore.Change) { s.onDataChange(envID, ch) }

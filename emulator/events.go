@@ -18,6 +18,8 @@ import (
 // bounded: a stream that falls behind is dropped (it ends with a "lost"
 // event and the client reloads); a watcher's channel holds watchBuffer
 // events and it misses the rest, counted in its next event's Dropped.
+// The streams also carry "table" events, a table's records changed
+// (events_tables.go).
 
 const (
 	// subscriberBuffer and subscriberBytes are how far a subscriber may

@@ -11,6 +11,7 @@
 // api/tables/NAME?where=JSON&limit=N&offset=N (a page, newest first),
 // api/tables/NAME/ID (one record, indented, numbers exact), each with
 // &env=ID for an environment's tables; api/envs (the environments).
+// The stream's "table" events ({env, table, op, count}) keep it live.
 "use strict";
 
 const maxJobs = 200; // rows kept on the page; older ones drop off
@@ -218,6 +219,8 @@ function connect() {
     setConn("live", true);
     loadFunctions().catch((err) => setConn(err.message, false));
     loadJobs().catch((err) => setConn(err.message, false));
+    // Writes while the stream was down were missed: read the tables again.
+    if (!$("tables-tab").hidden) tablesDue(true);
   };
   es.onerror = () => {
     if (es.readyState === EventSource.CLOSED) {
@@ -230,6 +233,7 @@ function connect() {
   };
   es.addEventListener("job", (e) => jobChanged(JSON.parse(e.data)));
   es.addEventListener("log", (e) => logLine(JSON.parse(e.data)));
+  es.addEventListener("table", (e) => tableChanged(JSON.parse(e.data)));
 }
 
 // The Tables tab. The where goes to the emulator as typed: it checks it
@@ -260,6 +264,12 @@ async function loadEnvs() {
 
 function pickEnv() {
   env = $("env").value;
+  closeTable();
+  loadTables().catch((err) => setConn(err.message, false));
+}
+
+// closeTable empties the records pane: no table is open.
+function closeTable() {
   browsing.table = "";
   $("where-button").disabled = true;
   $("record").hidden = true;
@@ -271,7 +281,6 @@ function pickEnv() {
   $("records-empty").hidden = false;
   $("page-info").textContent = "";
   $("newer").disabled = $("older").disabled = true;
-  loadTables().catch((err) => setConn(err.message, false));
 }
 
 async function loadTables() {
@@ -347,6 +356,7 @@ function renderRecords(page) {
     cell(tr, rec.created_at ? new Date(rec.created_at * 1000).toLocaleString(undefined, { hour12: false }) : "-");
     for (const f of fields) cell(tr, f in rec ? shortJSON(rec[f]) : "");
     tr.onclick = () => showRecord(page.table, rec.id);
+    if (!$("record").hidden && $("record-id").textContent === rec.id) tr.className = "selected"; // kept through a live refresh
     return tr;
   });
   $("records").tBodies[0].replaceChildren(...rows);
@@ -374,6 +384,44 @@ async function showRecord(table, id) {
     return;
   }
   $("record-json").textContent = text;
+}
+
+// Live: a "table" event says a table of some environment changed. The
+// list (counts) and the open table's page are read again, at most once
+// per tableRefreshMs and never two reads at once, however many events
+// come: a bulk import of thousands of records costs a few reads. The
+// record shown below stays as it was read (click it again for the new).
+
+const tableRefreshMs = 300;
+const due = { list: false, records: false, busy: false };
+
+function tableChanged(ev) {
+  if ($("tables-tab").hidden) return; // showTab reads them when shown
+  const here = ev.env === env;
+  if (!here && [...$("env").options].some((o) => o.value === ev.env)) return; // another environment's table
+  if (here && ev.table === browsing.table && ev.op === "drop") {
+    closeTable();
+  }
+  tablesDue(here && ev.table === browsing.table);
+}
+
+// tablesDue asks for the list, and the open table's page when records is
+// true, to be read again soon.
+function tablesDue(records) {
+  due.list = true;
+  due.records = due.records || records;
+  if (due.busy) return; // the running round calls again when done
+  due.busy = true;
+  setTimeout(async () => {
+    const records = due.records && browsing.table !== "";
+    due.list = due.records = false;
+    await Promise.all([
+      loadTables().catch((err) => setConn(err.message, false)),
+      records ? loadRecords(browsing.where, browsing.offset) : null,
+    ]);
+    due.busy = false;
+    if (due.list) tablesDue(due.records);
+  }, tableRefreshMs);
 }
 
 function refreshTables() {

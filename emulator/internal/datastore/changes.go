@@ -48,3 +48,24 @@ func cloneDoc(d Doc) Doc {
 	}
 	return c
 }
+
+// Write is what one committed write did to a table, for a watcher that
+// wants to know that the table changed but not how (the dashboard): no
+// record contents, so telling costs nothing per record.
+type Write struct {
+	Table string // the table's name (after a rename, the new one)
+	// Op is "create", "update" or "delete" (Count records), "reset" (all
+	// records deleted), "table" (the table made or its definition
+	// changed) or "drop" (the table deleted).
+	Op    string
+	Count int
+}
+
+// wrote tells OnWrite of a committed write, whatever the context: a write
+// sent with enable_trigger=0 changes the table all the same. A write
+// that changed no record is not told.
+func (s *Store) wrote(t *Table, op string, n int) {
+	if s.OnWrite != nil && (n > 0 || op == "reset" || op == "table" || op == "drop") {
+		s.OnWrite(Write{Table: t.Name, Op: op, Count: n})
+	}
+}

@@ -242,6 +242,7 @@ func (s *Store) Create(ctx context.Context, ref string, body Doc, createdBy int6
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	s.wrote(t, "create", 1)
 	s.notify(ctx, []Change{{Table: t, Event: "create", ID: doc["id"].(string), After: doc}})
 	return doc, nil
 }
@@ -276,6 +277,7 @@ func (s *Store) CreateMany(ctx context.Context, ref string, items []Doc, created
 	defer tx.Rollback()
 	out := make([]ItemResult, len(items))
 	var changes []Change
+	created := 0
 	for i, body := range items {
 		doc, err := s.prepareCreate(t, body, createdBy)
 		if err == nil {
@@ -290,6 +292,7 @@ func (s *Store) CreateMany(ctx context.Context, ref string, items []Doc, created
 		}
 		out[i].ID = doc["id"].(string)
 		out[i].CreatedAt = intOf(doc["created_at"])
+		created++
 		if s.watching(ctx) {
 			changes = append(changes, Change{Table: t, Event: "create", ID: out[i].ID, After: doc})
 		}
@@ -297,6 +300,7 @@ func (s *Store) CreateMany(ctx context.Context, ref string, items []Doc, created
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	s.wrote(t, "create", created)
 	s.notify(ctx, changes)
 	return out, nil
 }
@@ -600,6 +604,7 @@ func (s *Store) Update(ctx context.Context, ref, id string, body Doc) (*Table, D
 	if err := tx.Commit(); err != nil {
 		return nil, nil, err
 	}
+	s.wrote(t, "update", 1)
 	s.notify(ctx, []Change{{Table: t, Event: "update", ID: id, Before: before, After: doc}})
 	return t, doc, nil
 }
@@ -721,6 +726,7 @@ func (s *Store) UpdateWhere(ctx context.Context, ref string, b Bulk, body Doc) (
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	s.wrote(t, "update", res.Succeed)
 	s.notify(ctx, changes)
 	return res, nil
 }
@@ -762,6 +768,7 @@ func (s *Store) Delete(ctx context.Context, ref, id string) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	s.wrote(t, "delete", 1)
 	if s.watching(ctx) {
 		before, _ := ParseObject([]byte(raw))
 		s.notify(ctx, []Change{{Table: t, Event: "delete", ID: id, Before: before}})
@@ -818,6 +825,7 @@ func (s *Store) DeleteWhere(ctx context.Context, ref string, b Bulk) (*BulkResul
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	s.wrote(t, "delete", res.Succeed)
 	s.notify(ctx, changes)
 	return res, nil
 }
@@ -848,6 +856,7 @@ func (s *Store) CreateAll(ctx context.Context, ref string, items []Doc, createdB
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	s.wrote(t, "create", len(out))
 	if s.watching(ctx) {
 		changes := make([]Change, len(out))
 		for i, d := range out {

@@ -43,6 +43,10 @@ type Store struct {
 	// OnChange, when set, is told the records each write changed, after
 	// it committed (unless its context is [WithoutTriggers]).
 	OnChange func([]Change)
+	// OnWrite, when set, is told after each committed write which table
+	// it touched and how ([Write]), even on a [WithoutTriggers] context.
+	// It must not block: it runs in the writer's call.
+	OnWrite func(Write)
 
 	mu      sync.Mutex
 	tables  map[string]*Table // by name

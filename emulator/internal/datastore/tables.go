@@ -323,6 +323,7 @@ func (s *Store) CreateTable(ctx context.Context, spec TableSpec, declared bool) 
 	s.tables[t.Name] = t
 	s.byID[t.ID] = t
 	s.mu.Unlock()
+	s.wrote(t, "table", 0)
 	return t, nil
 }
 
@@ -515,6 +516,10 @@ func (s *Store) UpdateTable(ctx context.Context, ref string, spec TableSpec) (*T
 	s.tables[t.Name] = t
 	s.byID[t.ID] = t
 	s.mu.Unlock()
+	if old.Name != t.Name {
+		s.wrote(old, "drop", 0) // gone under its old name
+	}
+	s.wrote(t, "table", 0)
 	return t, nil
 }
 
@@ -558,6 +563,7 @@ func (s *Store) DeleteTable(ctx context.Context, ref string) error {
 	}
 	delete(s.autoIndexes, t.ID)
 	s.mu.Unlock()
+	s.wrote(t, "drop", 0)
 	return nil
 }
 
@@ -567,8 +573,11 @@ func (s *Store) Reset(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `DELETE FROM `+SQLTable(t.ID))
-	return err
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM `+SQLTable(t.ID)); err != nil {
+		return err
+	}
+	s.wrote(t, "reset", 0)
+	return nil
 }
 
 // maxAutoIndexes caps the indexes made for queries on one table.
