@@ -387,19 +387,12 @@ func (p *Pool) get(ctx context.Context, job *Job, c *call, line []byte) (*worker
 		p.mu.Unlock()
 		return w, set, nil, nil
 	}
-	for len(p.blank) > 0 && set.size() < parallelWorkers {
-		w := p.blank[len(p.blank)-1]
-		p.blank = p.blank[:len(p.blank)-1]
-		if isClosed(w.exited) {
-			p.dropLocked(w)
-			continue
+	if set.size() < parallelWorkers {
+		if w := p.takeBlankLocked(set); w != nil {
+			set.busy++
+			p.mu.Unlock()
+			return w, set, nil, nil
 		}
-		w.key = set.key
-		p.all[w] = set.key
-		set.busy++
-		p.refillLocked()
-		p.mu.Unlock()
-		return w, set, nil, nil
 	}
 	wt := &waiter{ch: make(chan *worker, 1), c: c, line: line}
 	set.waiters = append(set.waiters, wt)
@@ -505,20 +498,12 @@ func (p *Pool) growLocked(set *fnSet) bool {
 		return false
 	}
 	if set != nil && len(set.waiters) > 0 {
-		for len(p.blank) > 0 { // a blank worker is quicker than a new one
-			w := p.blank[len(p.blank)-1]
-			p.blank = p.blank[:len(p.blank)-1]
-			if isClosed(w.exited) {
-				p.dropLocked(w)
-				continue
-			}
-			w.key = set.key
-			p.all[w] = set.key
+		// A blank worker is quicker than a new one.
+		if w := p.takeBlankLocked(set); w != nil {
 			// Counted as starting for set until put counts it (both counts,
 			// so that blankStarting stays right), handed over outside the lock.
 			p.starting++
 			set.starting++
-			p.refillLocked()
 			p.bg.Add(1)
 			go func() {
 				defer p.bg.Done()
@@ -540,6 +525,28 @@ func (p *Pool) growLocked(set *fnSet) bool {
 	}
 	p.spawnLocked(set)
 	return true
+}
+
+// takeBlankLocked takes a live blank worker, dropping dead ones, or
+// returns nil. Given a set, the worker becomes that function's, and the
+// blank ones kept ahead are refilled; without, it stays blank (a syntax
+// check borrows it).
+func (p *Pool) takeBlankLocked(set *fnSet) *worker {
+	for len(p.blank) > 0 {
+		w := p.blank[len(p.blank)-1]
+		p.blank = p.blank[:len(p.blank)-1]
+		if isClosed(w.exited) {
+			p.dropLocked(w)
+			continue
+		}
+		if set != nil {
+			w.key = set.key
+			p.all[w] = set.key
+			p.refillLocked()
+		}
+		return w
+	}
+	return nil
 }
 
 // parallelWorkers is how many workers a function gets at once when its
@@ -775,15 +782,7 @@ func (p *Pool) Check(ctx context.Context, file string) (string, error) {
 		p.mu.Unlock()
 		return "", ErrClosed
 	}
-	var w *worker
-	for w == nil && len(p.blank) > 0 {
-		w = p.blank[len(p.blank)-1]
-		p.blank = p.blank[:len(p.blank)-1]
-		if isClosed(w.exited) {
-			p.dropLocked(w)
-			w = nil
-		}
-	}
+	w := p.takeBlankLocked(nil)
 	var wait chan *worker
 	if w == nil {
 		wait = make(chan *worker, 1)
