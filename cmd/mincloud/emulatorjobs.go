@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -44,18 +43,10 @@ type dashJob struct {
 }
 
 // onThisMachine reports whether host (a URL) names a loopback address or
-// localhost, where a `mincloud serve` may be.
+// localhost (loopbackHost), where a `mincloud serve` may be.
 func onThisMachine(host string) bool {
 	u, err := url.Parse(host)
-	if err != nil {
-		return false
-	}
-	h := strings.ToLower(u.Hostname())
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return err == nil && loopbackHost(u.Hostname())
 }
 
 // readDash GETs path from the emulator at host into v; false when host
