@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,10 +139,7 @@ func (c *cdp) until(match func(cdpMsg) bool, seen func(cdpMsg)) cdpMsg {
 func TestJSInspectBreakpointsLandOnTheOriginalLines(t *testing.T) {
 	t.Parallel()
 	nodetest.Need(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "lib.ts"), "export const twice = (n: number): number => n * 2\n")
@@ -155,7 +153,7 @@ export const main = async (event: Ev) => {
 }
 `)
 	srv, c := setup(t, emulator.WithInspect(addr))
-	_, err = srv.LoadDir(dir)
+	_, err := srv.LoadDir(dir)
 	require.NoError(t, err)
 	assert.Equal(t, `{"code":0,"data":5,"error":{}}`, call(t, c, "calc", map[string]int{"n": 2}))
 

@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -217,16 +217,12 @@ func TestJSWatchDirReloadsOnlyTheFunctionsAChangeConcerns(t *testing.T) {
 func TestJSInspectListsTheTargetAndLiftsDeadlines(t *testing.T) {
 	t.Parallel()
 	nodetest.Need(t)
-	// A free port for the inspector.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t)) // for the inspector
 
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "slow.ts"), "export const main = async (): Promise<string> => { await new Promise(r => setTimeout(r, 300)); return 'woke' }\n")
 	srv, c := setup(t, emulator.WithInspect(addr), emulator.WithSyncTimeout(50*time.Millisecond))
-	_, err = srv.LoadDir(dir)
+	_, err := srv.LoadDir(dir)
 	require.NoError(t, err)
 	assert.Equal(t, `{"code":0,"data":"woke","error":{}}`, call(t, c, "slow", nil), "no deadline while inspecting")
 

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -125,10 +124,7 @@ func TestBuildReportsWhatCannotBeBundled(t *testing.T) {
 func TestServeInspectListsTheTarget(t *testing.T) {
 	t.Parallel()
 	nodetest.Need(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := "127.0.0.1:" + freeInspectPort(t)
 	dir := bundleProject(t)
 	srv, err := startServe("--client-id", "inspect", "--functions", dir, "--inspect="+addr)
 	require.NoError(t, err)
