@@ -694,12 +694,9 @@ func (s *Store) UpdateWhere(ctx context.Context, ref string, b Bulk, body Doc) (
 	if err != nil {
 		return nil, err
 	}
-	if !exists { // matches nothing: only the where is checked
-		return &BulkResult{}, checkQuery(t, Query{Where: b.Where, Offset: b.Offset})
-	}
-	tx, docs, matched, err := s.beginBulk(ctx, t, b)
-	if err != nil {
-		return nil, err
+	tx, docs, matched, err := s.beginBulk(ctx, t, exists, b)
+	if tx == nil || err != nil {
+		return &BulkResult{}, err
 	}
 	defer tx.Rollback()
 	res := &BulkResult{Matched: matched, Results: make([]ItemResult, len(docs))}
@@ -777,8 +774,12 @@ func (s *Store) Delete(ctx context.Context, ref, id string) error {
 }
 
 // beginBulk opens a bulk write's transaction and reads in it the records
-// b selects; on an error nothing is left open.
-func (s *Store) beginBulk(ctx context.Context, t *Table, b Bulk) (*sql.Tx, []Doc, int, error) {
+// b selects; on an error nothing is left open. A table that does not
+// exist yet matches nothing: only the where is checked, and tx is nil.
+func (s *Store) beginBulk(ctx context.Context, t *Table, exists bool, b Bulk) (*sql.Tx, []Doc, int, error) {
+	if !exists {
+		return nil, nil, 0, checkQuery(t, Query{Where: b.Where, Offset: b.Offset})
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, 0, err
@@ -797,12 +798,9 @@ func (s *Store) DeleteWhere(ctx context.Context, ref string, b Bulk) (*BulkResul
 	if err != nil {
 		return nil, err
 	}
-	if !exists { // matches nothing: only the where is checked
-		return &BulkResult{}, checkQuery(t, Query{Where: b.Where, Offset: b.Offset})
-	}
-	tx, docs, matched, err := s.beginBulk(ctx, t, b)
-	if err != nil {
-		return nil, err
+	tx, docs, matched, err := s.beginBulk(ctx, t, exists, b)
+	if tx == nil || err != nil {
+		return &BulkResult{}, err
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE id = ?`, SQLTable(t.ID)))
