@@ -3,7 +3,6 @@ package emulator_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,21 +18,10 @@ import (
 )
 
 // web sends a Web API request as the official JS SDK does (client id
-// header, JSON body) and returns the status and the body.
+// header, JSON body), with no user and no environment (webAs).
 func web(t *testing.T, srv *emulator.Server, method, path, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("X-Hydrogen-Client-ID", srv.ClientID)
-	req.Header.Set("X-Hydrogen-Client-Platform", "WEB")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return webAs(t, srv, "", "", method, path, body)
 }
 
 func decodeMap(t *testing.T, s string) map[string]any {
