@@ -315,19 +315,27 @@ func TestPoolCheckSaysWhenNoWorkerStarts(t *testing.T) {
 	assert.Contains(t, err.Error(), "the Node process ended: 3", "the reason: the process's exit status")
 }
 
+// gatedJob is a job of a function that says it runs (a file run-<i> in
+// dir, i its event's data.i) and answers answer once the file gate is
+// there: jobs held on workers for as long as a test needs.
+func gatedJob(t *testing.T, p *Pool, name, answer string) (job Job, dir, gate string) {
+	t.Helper()
+	dir = t.TempDir()
+	gate = filepath.Join(dir, "go")
+	job = jsJob(t, p, name, fmt.Sprintf(`const fs = require('fs'), path = require('path')
+exports.main = (event, cb) => {
+  fs.writeFileSync(path.join(%q, 'run-' + event.data.i), '')
+  const t = setInterval(() => { if (fs.existsSync(%q)) { clearInterval(t); cb(null, %q) } }, 5)
+}`, dir, gate, answer))
+	return job, dir, gate
+}
+
 // A job of a function's version that a newer version replaced while the
 // job waited still runs, on the old version's workers, which then stop.
 func TestPoolRunsWaitingJobsOfAReplacedVersion(t *testing.T) {
 	t.Parallel()
 	p := newPool(t, Config{MaxWorkers: parallelWorkers + 4, Warm: 0, growDelay: time.Hour})
-	dir := t.TempDir()
-	gate := filepath.Join(dir, "go")
-	// Each job says it runs, then waits for the gate.
-	old := jsJob(t, p, "gated", fmt.Sprintf(`const fs = require('fs'), path = require('path')
-exports.main = (event, cb) => {
-  fs.writeFileSync(path.join(%q, 'run-' + event.data.i), '')
-  const t = setInterval(() => { if (fs.existsSync(%q)) { clearInterval(t); cb(null, 'v1') } }, 5)
-}`, dir, gate))
+	old, dir, gate := gatedJob(t, p, "gated", "v1")
 	old.Key = "gated@1"
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -399,13 +407,7 @@ func TestPoolLongEventArrivesWhole(t *testing.T) {
 func TestPoolBlankWorkerTakenForGrowthIsRefilledOnce(t *testing.T) {
 	t.Parallel()
 	p := newPool(t, Config{MaxWorkers: parallelWorkers + 6, Warm: 1, growDelay: 20 * time.Millisecond})
-	dir := t.TempDir()
-	gate := filepath.Join(dir, "go")
-	job := jsJob(t, p, "held", fmt.Sprintf(`const fs = require('fs'), path = require('path')
-exports.main = (event, cb) => {
-  fs.writeFileSync(path.join(%q, 'run-' + event.data.i), '')
-  const t = setInterval(() => { if (fs.existsSync(%q)) { clearInterval(t); cb(null, 'ok') } }, 5)
-}`, dir, gate))
+	job, dir, gate := gatedJob(t, p, "held", "ok")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var wg sync.WaitGroup
